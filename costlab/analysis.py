@@ -1,0 +1,164 @@
+"""Run the formulas over a graph: per-layer rows, totals, grouping by block and by op.
+
+``analyze`` is the core entry point; ``Analysis`` is plain data that every renderer, checker and
+comparer reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .conventions import get_convention
+from .errors import FieldError, SpecError
+from .graph import INPUT, Graph
+from .numbers import format_int
+from .registry import for_layer
+from .shapes import Dim, Shape, product
+
+MODES = ("infer", "train")
+SCHEMA = "costlab.analysis/1"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer's cost (or a group's, summed). MACs and activations carry the batch."""
+
+    name: str
+    op: str
+    in_shapes: Tuple[Shape, ...]
+    out_shape: Shape
+    macs: Dim
+    params: int
+    biases: int
+    activations: Dim
+    macs_formula: str
+    params_formula: str = ""
+
+    @property
+    def formula(self) -> str:
+        """MACs and params arithmetic in one line."""
+        if self.params_formula:
+            return f"{self.macs_formula}; params {self.params_formula}"
+        return self.macs_formula
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over rows: MACs, params, biases, activations (output elements)."""
+
+    macs: Dim
+    params: int
+    biases: int
+    activations: Dim
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The cost of one model at one input, batch, mode and convention."""
+
+    model: str
+    input: Shape
+    batch: Dim
+    mode: str
+    convention: str
+    rows: Tuple[Row, ...]
+    description: str = ""
+    groups: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+
+    def total(self) -> Totals:
+        """Totals over every row."""
+        return Totals(
+            sum((r.macs for r in self.rows), 0),
+            sum(r.params for r in self.rows),
+            sum(r.biases for r in self.rows),
+            sum((r.activations for r in self.rows), 0),
+        )
+
+    def cost(self, row: Any) -> Dim:
+        """A row's (or Totals') count under this analysis's convention."""
+        return get_convention(self.convention).count(row)
+
+    def total_cost(self) -> Dim:
+        """The convention's total."""
+        return sum((self.cost(r) for r in self.rows), 0)
+
+    def by_depth(self, depth: Optional[int]) -> "Analysis":
+        """Rows merged by the first ``depth`` parts of their dotted names (None: unchanged)."""
+        if depth is None:
+            return self
+        if depth < 1:
+            raise ValueError("depth must be at least 1")
+        group_ops = dict(self.groups)
+        merged: Dict[str, List[Row]] = {}
+        for row in self.rows:
+            merged.setdefault(".".join(row.name.split(".")[:depth]), []).append(row)
+        rows = tuple(_merge(key, rows, group_ops.get(key, "group")) for key, rows in merged.items())
+        return Analysis(self.model, self.input, self.batch, self.mode, self.convention, rows, self.description, self.groups)
+
+    def by_op(self) -> Dict[str, Totals]:
+        """Totals per layer type, in order of first appearance."""
+        ops: Dict[str, List[Row]] = {}
+        for row in self.rows:
+            ops.setdefault(row.op, []).append(row)
+        return {op: _totals(rows) for op, rows in ops.items()}
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON contract (schema costlab.analysis/1): exact integers, stable key order."""
+        from .render.data import analysis_dict
+
+        return analysis_dict(self)
+
+
+def _totals(rows: List[Row]) -> Totals:
+    return Totals(
+        sum((r.macs for r in rows), 0), sum(r.params for r in rows), sum(r.biases for r in rows), sum((r.activations for r in rows), 0)
+    )
+
+
+def _merge(name: str, rows: List[Row], op: str) -> Row:
+    if len(rows) == 1 and rows[0].name == name:
+        return rows[0]
+    t = _totals(rows)
+    costly = [r for r in rows if r.macs != 0]
+    if len(costly) > 1:
+        terms = [format_int(r.macs) for r in costly]
+        macs_text = f"{' + '.join(terms)} = {format_int(t.macs)}"
+    else:
+        macs_text = costly[0].macs_formula if costly else "0 MACs"
+    return Row(name, op, rows[0].in_shapes, rows[-1].out_shape, t.macs, t.params, t.biases, t.activations, macs_text)
+
+
+def analyze(
+    graph: Graph,
+    input_shape: Optional[Shape] = None,
+    batch: Dim = 1,
+    mode: str = "infer",
+    convention: str = "macs",
+) -> Analysis:
+    """Cost every layer of ``graph`` for an input (CxHxW, default the graph's) and batch size.
+
+    ``mode='infer'`` skips train-only layers (GoogLeNet's auxiliary classifiers); ``'train'``
+    counts them. Shape problems raise SpecError naming the graph's source, the layer and the field.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    get_convention(convention)
+    shape_in = tuple(input_shape) if input_shape is not None else graph.input_shape
+    shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
+    rows: List[Row] = []
+    for node in graph.nodes:
+        if node.train_only and mode == "infer":
+            continue
+        ins = tuple(shapes[r] for r in node.inputs)
+        entry = for_layer(node.layer)
+        try:
+            cost = entry.formula(node.layer, ins)
+        except FieldError as e:
+            raise SpecError(e.message, source=graph.source or graph.name, layer=node.name, field=e.field) from None
+        shapes[node.name] = cost.out_shape
+        rows.append(
+            Row(node.name, entry.op, ins, cost.out_shape, cost.macs, cost.params, cost.biases,
+                product(cost.out_shape), cost.macs_formula, cost.params_formula)
+        )
+    return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups)

@@ -1,0 +1,178 @@
+"""The `costlab` command line (click). Exit codes: 0 ok, 1 a check failed, 2 bad usage or input."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import click
+
+from .errors import CostlabError
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+class InputError(click.ClickException):
+    """Bad input (a spec, a file, a value): one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"costlab: error: {self.format_message()}", err=True)
+
+
+class Group(click.Group):
+    """Turns costlab's own errors into exit code 2 with one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CostlabError as e:
+            raise InputError(str(e)) from None
+
+
+def _input(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
+    if value is None:
+        return None
+    from .shapes import parse_input
+
+    try:
+        return parse_input(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _batch(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    from .shapes import parse_dim
+
+    try:
+        return parse_dim(value, "batch")
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _conventions() -> List[str]:
+    from .conventions import CONVENTIONS
+
+    return list(CONVENTIONS)
+
+
+input_option = click.option("--input", "input_shape", callback=_input, metavar="CxHxW",
+                            help="Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas).")
+batch_option = click.option("--batch", default="1", callback=_batch, show_default=True, help="Batch size (a number or a name).")
+mode_option = click.option("--mode", type=click.Choice(["infer", "train"]), default="infer", show_default=True,
+                           help="train also counts training-only layers (auxiliary classifiers).")
+convention_option = click.option("--convention", type=click.Choice(_conventions()), default="macs", show_default=True,
+                                 help="What to count; see README 'Counting conventions'.")
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
+
+
+def _analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str) -> List[Any]:
+    from .analysis import analyze
+    from .sources import load_source
+
+    return [analyze(load_source(s), input_shape, batch, mode, convention) for s in sources]
+
+
+def _emit(text: str, output: Optional[str]) -> None:
+    if output:
+        from .files import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="costlab")
+def main() -> None:
+    """costlab: what each layer of a CNN costs (MACs, params, activations), and why."""
+
+
+@main.command("list")
+@click.option("--types", is_flag=True, help="List the layer types a spec file can use, with their fields.")
+def list_command(types: bool) -> None:
+    """The built-in models with a one-line description and their totals."""
+    from tabulate import tabulate
+
+    if types:
+        from .blocks import BLOCKS
+        from .fields import describe_fields
+        from .registry import aliases_of, all_types
+        from .spec import STRUCTURAL
+
+        rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types()]
+        rows += [[name, "", ", ".join(keys), "structural block"] for name, keys in STRUCTURAL.items()]
+        rows += [[name, "", ", ".join(keys), (fn.__doc__ or "").strip().splitlines()[0]] for name, (fn, keys) in BLOCKS.items()]
+        click.echo(tabulate(rows, headers=["type", "aliases", "fields", "what"], disable_numparse=True))
+        return
+    from . import zoo
+    from .analysis import analyze
+    from .numbers import format_si
+    from .shapes import format_shape
+
+    rows = []
+    for name in zoo.names():
+        graph = zoo.load(name)
+        t = analyze(graph).total()
+        rows.append([name, format_shape(graph.input_shape), format_si(t.macs), format_si(t.params), graph.description])
+    click.echo(tabulate(rows, headers=["model", "input", "MACs", "params", "description"], disable_numparse=True))
+
+
+@main.command()
+@click.argument("source")
+@input_option
+@batch_option
+@mode_option
+@convention_option
+@click.option("--depth", type=click.IntRange(min=1), help="Merge layers into blocks by the first N parts of their names.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--no-formulas", is_flag=True, help="Leave the formula column out of tables.")
+@output_option
+def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int],
+            fmt: str, no_formulas: bool, output: Optional[str]) -> None:
+    """Per-layer cost of SOURCE: a built-in model, a spec file, or module:factory."""
+    (analysis,) = _analyze_all([source], input_shape, batch, mode, convention)
+    analysis = analysis.by_depth(depth)
+    from .render import data, table
+
+    if fmt == "json":
+        text = data.to_json([analysis])
+    elif fmt == "csv":
+        text = data.to_csv([analysis])
+    else:
+        text = table.analysis_table(analysis, fmt, formulas=not no_formulas)
+    _emit(text, output)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@input_option
+@batch_option
+@mode_option
+@convention_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
+@output_option
+def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, fmt: str,
+            formulas: Optional[bool], output: Optional[str]) -> None:
+    """Totals of two or more models side by side, with ratios against the first."""
+    if len(sources) < 2:
+        raise click.UsageError("compare needs at least two models, e.g. costlab compare naive bottleneck")
+    analyses = _analyze_all(sources, input_shape, batch, mode, convention)
+    from .render import data, table
+
+    if fmt == "json":
+        text = data.to_json(analyses)
+    elif fmt == "csv":
+        text = data.to_csv(analyses)
+    else:
+        text = table.compare_table(analyses, fmt)
+        small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in analyses)
+        if formulas or (formulas is None and small):
+            blocks = "\n".join(table.formulas_block(a) for a in analyses)
+            text += "\n" + (f"```\n{blocks}```\n" if fmt == "markdown" else blocks)
+    _emit(text, output)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,137 @@
+"""The layer graph: named layers wired into a DAG, with dotted names for grouping.
+
+``GraphBuilder`` collects nodes whose inputs may name layers or groups defined anywhere;
+``build()`` resolves the names, rejects unknown references and cycles, and returns a ``Graph``
+whose nodes are in topological order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import SpecError
+from .shapes import Shape
+
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer: its dotted name, its description, the names it reads, and whether it is train-only."""
+
+    name: str
+    layer: Any
+    inputs: Tuple[str, ...]
+    train_only: bool = False
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A model: nodes in topological order, its default input (CxHxW) and where it came from."""
+
+    name: str
+    nodes: Tuple[Node, ...]
+    input_shape: Shape
+    description: str = ""
+    source: str = ""
+    groups: Tuple[Tuple[str, str], ...] = ()  # (group name, block type), e.g. ("inception_3a", "inception")
+
+    def group_op(self, name: str) -> Optional[str]:
+        """The block type of a group name ('inception'), or None."""
+        return dict(self.groups).get(name)
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+@dataclass
+class GraphBuilder:
+    """Collects nodes and group aliases; names may be referenced before they are defined."""
+
+    name: str
+    source: str = ""
+    nodes: List[Node] = field(default_factory=list)
+    aliases: Dict[str, str] = field(default_factory=dict)  # group name -> its output node
+    group_types: List[Tuple[str, str]] = field(default_factory=list)
+    _names: Dict[str, None] = field(default_factory=dict)
+
+    def add(self, name: str, layer: Any, inputs: Tuple[str, ...], train_only: bool = False) -> str:
+        """Add a node and return its name; duplicate names are an error."""
+        self._claim(name)
+        self.nodes.append(Node(name, layer, tuple(inputs), train_only))
+        return name
+
+    def alias(self, group: str, output: str, block: str) -> None:
+        """Let ``group`` stand for its output node ``output`` in references."""
+        self._claim(group)
+        self.aliases[group] = output
+        self.group_types.append((group, block))
+
+    def _claim(self, name: str) -> None:
+        if name in self._names or name == INPUT:
+            raise SpecError(f"the name '{name}' is used twice", source=self.source, layer=name, field="name")
+        self._names[name] = None
+
+    def resolve(self, ref: str) -> str:
+        """A node name for a reference to a node or a group (groups may nest)."""
+        seen = 0
+        while ref in self.aliases and seen < 1000:
+            ref, seen = self.aliases[ref], seen + 1
+        return ref
+
+    def build(self, input_shape: Shape, description: str = "") -> Graph:
+        """Resolve references, check them, and order the nodes topologically."""
+        known = {n.name for n in self.nodes} | {INPUT}
+        by_name: Dict[str, Node] = {}
+        for node in self.nodes:
+            inputs = tuple(self.resolve(r) for r in node.inputs)
+            for ref, target in zip(node.inputs, inputs):
+                if target not in known:
+                    raise SpecError(f"refers to unknown layer '{ref}'", source=self.source, layer=node.name, field="input")
+            by_name[node.name] = Node(node.name, node.layer, inputs, node.train_only)
+        ordered = _topological(list(by_name.values()), self.source)
+        for node in ordered:
+            if not node.train_only:
+                for ref in node.inputs:
+                    if ref != INPUT and by_name[ref].train_only:
+                        raise SpecError(
+                            f"reads '{ref}', which only runs in training (mark this layer train_only too)",
+                            source=self.source, layer=node.name, field="input",
+                        )
+        return Graph(self.name, tuple(ordered), input_shape, description, self.source, tuple(self.group_types))
+
+
+def _topological(nodes: List[Node], source: str) -> List[Node]:
+    """Kahn's algorithm, stable in definition order; a cycle is an error naming one of its layers."""
+    remaining = {n.name: sum(1 for r in n.inputs if r != INPUT) for n in nodes}
+    readers: Dict[str, List[str]] = {}
+    for n in nodes:
+        for r in n.inputs:
+            readers.setdefault(r, []).append(n.name)
+    order = {n.name: i for i, n in enumerate(nodes)}
+    by_name = {n.name: n for n in nodes}
+    ready = [n.name for n in nodes if remaining[n.name] == 0]
+    result: List[Node] = []
+    import heapq
+
+    heap = [(order[name], name) for name in ready]
+    heapq.heapify(heap)
+    while heap:
+        _, name = heapq.heappop(heap)
+        result.append(by_name[name])
+        for reader in readers.get(name, ()):
+            remaining[reader] -= 1
+            if remaining[reader] == 0:
+                heapq.heappush(heap, (order[reader], reader))
+    if len(result) != len(nodes):
+        stuck = [n.name for n in nodes if remaining[n.name] > 0]
+        raise SpecError(
+            f"is part of a cycle ({' -> '.join(stuck[:4])}{' ...' if len(stuck) > 4 else ''})",
+            source=source, layer=stuck[0], field="input",
+        )
+    return result

@@ -1,0 +1,98 @@
+"""Human tables (tabulate): per-layer analysis, totals, and side-by-side comparisons.
+
+``fmt`` is 'table' (terminal) or 'markdown' (a pull-request comment).
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Sequence
+
+from tabulate import tabulate
+
+from ..conventions import get_convention
+from ..numbers import format_int, format_ratio, format_si, is_int
+from ..shapes import format_shape
+
+TABLEFMT = {"table": "simple", "markdown": "github"}
+
+
+def share(part: Any, whole: Any) -> str:
+    """'12.3%' of the total, or '' when not numeric."""
+    if is_int(part) and is_int(whole) and whole:
+        return f"{100 * part / whole:.1f}%"
+    return ""
+
+
+def header(analysis: Any) -> str:
+    """One line stating what was analysed: model, input, batch, mode, convention."""
+    return (
+        f"{analysis.model}: input {format_shape(analysis.input)}, batch {analysis.batch}, "
+        f"mode {analysis.mode}, convention {analysis.convention}"
+    )
+
+
+def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> str:
+    """Per-layer table with shapes, cost, share, params and formula, and a totals row."""
+    unit = get_convention(analysis.convention).unit
+    total = analysis.total_cost()
+    totals = analysis.total()
+    rows = []
+    for r in analysis.rows:
+        cost = analysis.cost(r)
+        row = [r.name, r.op, " ".join(format_shape(s[1:]) for s in r.in_shapes), format_shape(r.out_shape[1:]),
+               format_si(cost), share(cost, total), format_si(r.params)]
+        if formulas:
+            row.append(r.formula)
+        rows.append(row)
+    total_row = ["total", "", "", "", format_si(total), "100%" if is_int(total) else "", format_si(totals.params)]
+    if formulas:
+        total_row.append(f"{format_int(total)} {unit}; {format_int(totals.params)} params ({format_int(totals.biases)} biases)")
+    rows.append(total_row)
+    headers = ["layer", "op", "in", "out", unit, "share", "params"] + (["formula"] if formulas else [])
+    body = tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
+    title = header(analysis)
+    return (f"**{title}**\n\n{body}\n" if fmt == "markdown" else f"{title}\n{body}\n")
+
+
+def ratio_text(first: Any, other: Any, what: str) -> str:
+    """'21.4x fewer MACs' / '1.50x more params' / 'same MACs' for other relative to first."""
+    if not (is_int(first) and is_int(other)):
+        return ""
+    if first == other:
+        return f"same {what}"
+    if other == 0:
+        return f"none (0 {what})"
+    if first == 0:
+        return f"+{format_si(other)} {what}"
+    if other < first:
+        return f"{format_ratio(first / other)} fewer {what}"
+    return f"{format_ratio(other / first)} more {what}"
+
+
+def compare_table(analyses: Sequence[Any], fmt: str = "table") -> str:
+    """Totals side by side, each model's ratio against the first."""
+    unit = get_convention(analyses[0].convention).unit
+    base = analyses[0]
+    base_cost, base_params = base.total_cost(), base.total().params
+    rows: List[List[str]] = []
+    for a in analyses:
+        t = a.total()
+        cost = a.total_cost()
+        rows.append([
+            a.model, format_shape(a.input), format_si(cost), format_int(cost), format_si(t.params), format_int(t.params),
+            "baseline" if a is base else ratio_text(base_cost, cost, unit),
+            "baseline" if a is base else ratio_text(base_params, t.params, "params"),
+        ])
+    headers = ["model", "input", unit, f"exact {unit}", "params", "exact params", f"{unit} vs {base.model}", f"params vs {base.model}"]
+    return tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True) + "\n"
+
+
+def formulas_block(analysis: Any) -> str:
+    """The arithmetic of every layer that costs something: 'name: formula'."""
+    lines = [f"{analysis.model}:"]
+    for r in analysis.rows:
+        if r.macs != 0 or r.params:
+            lines.append(f"  {r.name}: {r.formula}")
+    if len(lines) == 1:
+        lines.append("  (no layer with MACs or params)")
+    return "\n".join(lines) + "\n"

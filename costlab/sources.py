@@ -1,0 +1,36 @@
+"""Resolve a SOURCE argument: a built-in model name, a spec file, or a Python model reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import zoo
+from .errors import CostlabError
+from .graph import Graph
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+
+
+def load_source(source: str) -> Graph:
+    """The graph for ``source``: 'googlenet', 'my_net.yaml', or 'torchvision:googlenet' / 'pkg.mod:factory'."""
+    if zoo.has(source):
+        return zoo.load(source)
+    path = Path(source)
+    if path.suffix.lower() in SPEC_SUFFIXES or path.is_file():
+        if not path.is_file():
+            raise CostlabError(f"{source}: no such spec file")
+        from .spec import load_spec
+
+        return load_spec(path)
+    if ":" in source:
+        try:
+            from .bridge.capture import capture_reference
+        except ImportError as e:
+            raise CostlabError(
+                f"{source}: analysing a PyTorch model needs the torch extra (pip install 'costlab[torch]'): {e}"
+            ) from None
+        return capture_reference(source)
+    raise CostlabError(
+        f"{source}: not a built-in model (see 'costlab list'), a spec file (.yaml/.toml/.json) "
+        "or a PyTorch model reference like torchvision:googlenet"
+    )

@@ -1,0 +1,218 @@
+"""Load model descriptions (YAML, TOML or JSON data; never code) into a ``Graph``.
+
+A spec is a mapping with ``name``, ``description``, ``input`` (CxHxW) and ``layers``: a list of
+layer mappings, each with a ``type`` and optional ``name``, ``input`` and ``train_only``. Besides the
+registered layer types there are structural ones: ``sequence`` (``layers``), ``branches``
+(``branches``, ``merge: concat|add``, ``then``), ``residual`` (``body``, ``shortcut``, ``then``)
+and the Inception blocks (``inception``, ``inception_naive`` with ``numbers``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from .blocks import BLOCKS
+from .errors import CostlabError, FieldError, SpecError
+from .fields import PARSERS, parse_layer
+from .graph import INPUT, Graph, GraphBuilder
+from .registry import lookup
+from .shapes import Shape, parse_input
+
+COMMON_KEYS = ("type", "name", "input", "train_only")
+STRUCTURAL = {
+    "sequence": ("layers",),
+    "branches": ("branches", "merge", "then"),
+    "residual": ("body", "shortcut", "then"),
+}
+TOP_KEYS = ("name", "description", "input", "layers")
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class _Walker:
+    """Turns nested spec data into builder nodes, naming children by their group's dotted path."""
+
+    def __init__(self, builder: GraphBuilder) -> None:
+        self.builder = builder
+        self.counters: Dict[str, Dict[str, int]] = {}
+
+    def error(self, message: str, layer: str, field: str = "") -> SpecError:
+        return SpecError(message, source=self.builder.source, layer=layer, field=field)
+
+    def sequence(self, items: Any, prefix: str, current: str, train_only: bool, owner: str, field: str) -> str:
+        """Wire ``items`` one after another from ``current``; returns the last output name."""
+        if not isinstance(items, list) or not items:
+            raise self.error(f"must be a non-empty list of layers, got {type(items).__name__}", owner or "<top>", field)
+        for position, item in enumerate(items, 1):
+            current = self.element(item, prefix, current, train_only, f"{owner or 'layers'}[{position}]")
+        return current
+
+    def _name(self, item: Mapping[str, Any], prefix: str, where: str) -> str:
+        kind = str(item.get("type"))
+        name = item.get("name")
+        if name is None:
+            used = self.counters.setdefault(prefix, {})
+            used[kind] = used.get(kind, 0) + 1
+            name = kind if used[kind] == 1 else f"{kind}_{used[kind]}"
+        elif not isinstance(name, str) or not _NAME.match(name):
+            raise self.error(f"must be letters, digits, '_' or '-' (dots join groups), got {name!r}", where, "name")
+        return f"{prefix}.{name}" if prefix else name
+
+    def element(self, item: Any, prefix: str, current: str, train_only: bool, where: str) -> str:
+        """Add one layer or group; returns the name of its output."""
+        if not isinstance(item, dict):
+            raise self.error(f"must be a mapping with a 'type', got {type(item).__name__}", where)
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            raise self.error("is required (a layer type such as conv2d)" if kind is None else f"must be a string, got {kind!r}", where, "type")
+        full = self._name(item, prefix, where)
+        flag = item.get("train_only", False)
+        if not isinstance(flag, bool):
+            raise self.error(f"must be true or false, got {flag!r}", full, "train_only")
+        train_only = train_only or flag
+        inputs = self._inputs(item, full, current)
+        if kind in BLOCKS:
+            expand, keys = BLOCKS[kind]
+            self._check_keys(item, keys, full)
+            try:
+                if "bias" in item:
+                    PARSERS["bool"](item["bias"], "bias")
+                expanded = dict(expand(item), name=item.get("name"))
+            except FieldError as e:
+                raise self.error(e.message, full, e.field) from None
+            return self._group(expanded, full, inputs, train_only, kind)
+        if kind in STRUCTURAL:
+            self._check_keys(item, STRUCTURAL[kind], full)
+            return self._group(item, full, inputs, train_only, kind)
+        entry = lookup(kind)
+        if entry is None:
+            raise self.error(f"unknown layer type {kind!r} (see 'costlab list --types')", full, "type")
+        if len(inputs) < entry.min_inputs or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
+            wanted = entry.min_inputs if entry.max_inputs == entry.min_inputs else f"at least {entry.min_inputs}"
+            raise self.error(f"{kind} takes {wanted} input(s), got {len(inputs)}", full, "input")
+        try:
+            layer = parse_layer(entry.cls, item, ignore=COMMON_KEYS)
+        except FieldError as e:
+            raise self.error(e.message, full, e.field) from None
+        return self.builder.add(full, layer, inputs, train_only)
+
+    def _inputs(self, item: Mapping[str, Any], full: str, current: str) -> List[str]:
+        ref = item.get("input", current)
+        refs = ref if isinstance(ref, list) else [ref]
+        if not refs or not all(isinstance(r, str) and r for r in refs):
+            raise self.error(f"must be a layer name or a list of layer names, got {ref!r}", full, "input")
+        return refs
+
+    def _check_keys(self, item: Mapping[str, Any], keys: tuple, full: str) -> None:
+        for key in item:
+            if key not in keys and key not in COMMON_KEYS:
+                raise self.error(f"unknown field for {item['type']} (its fields: {', '.join(keys)})", full, str(key))
+
+    def _group(self, item: Mapping[str, Any], full: str, inputs: List[str], train_only: bool, block: str) -> str:
+        if len(inputs) != 1:
+            raise self.error(f"a {block} block takes one input, got {len(inputs)}", full, "input")
+        start = inputs[0]
+        kind = item["type"]
+        if kind == "sequence":
+            out = self.sequence(item.get("layers"), full, start, train_only, full, "layers")
+        elif kind == "branches":
+            out = self._branches(item, full, start, train_only)
+        else:
+            out = self._residual(item, full, start, train_only)
+        self.builder.alias(full, out, block)
+        return full
+
+    def _merge(self, item: Mapping[str, Any], full: str, outs: List[str], train_only: bool, default: str) -> str:
+        merge = item.get("merge", default)
+        if merge not in ("concat", "add"):
+            raise self.error(f"must be 'concat' or 'add', got {merge!r}", full, "merge")
+        out = self.element({"type": merge, "name": merge, "input": outs}, full, outs[0], train_only, full)
+        if "then" in item:
+            out = self.sequence(item["then"], full, out, train_only, full, "then")
+        return out
+
+    def _branches(self, item: Mapping[str, Any], full: str, start: str, train_only: bool) -> str:
+        branches = item.get("branches")
+        if not isinstance(branches, list) or len(branches) < 2:
+            raise self.error("must list at least two branches", full, "branches")
+        outs = []
+        for i, branch in enumerate(branches, 1):
+            if isinstance(branch, list):
+                branch = {"type": "sequence", "name": f"b{i}", "layers": branch}
+            outs.append(self.element(branch, full, start, train_only, f"{full}.branches[{i}]"))
+        return self._merge(item, full, outs, train_only, "concat")
+
+    def _residual(self, item: Mapping[str, Any], full: str, start: str, train_only: bool) -> str:
+        body = self.sequence(item.get("body"), full, start, train_only, full, "body")
+        shortcut = start
+        if item.get("shortcut") is not None:
+            shortcut = self.element({"type": "sequence", "name": "shortcut", "layers": item["shortcut"]}, full, start, train_only, full)
+        return self._merge(dict(item, merge="add"), full, [shortcut, body], train_only, "add")
+
+
+def graph_from_data(data: Any, source: str, default_name: str = "model") -> Graph:
+    """Build a graph from parsed spec data; every problem is a SpecError naming source, layer and field."""
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a mapping with 'layers', got {type(data).__name__}", source=source)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SpecError(f"unknown top-level field (allowed: {', '.join(TOP_KEYS)})", source=source, field=str(key))
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"must be a non-empty string, got {name!r}", source=source, field="name")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError("must be a string", source=source, field="description")
+    shape = input_shape_field(data.get("input"), source)
+    builder = GraphBuilder(name, source)
+    _Walker(builder).sequence(data.get("layers"), "", INPUT, False, "", "layers")
+    return builder.build(shape, description)
+
+
+def input_shape_field(value: Any, source: str) -> Shape:
+    """The spec's default input: 'CxHxW' or a list of ints."""
+    if value is None:
+        raise SpecError("is required (e.g. input: 3x224x224)", source=source, field="input")
+    try:
+        if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+            return tuple(value)
+        if isinstance(value, str):
+            return parse_input(value)
+    except ValueError as e:
+        raise SpecError(str(e), source=source, field="input") from None
+    raise SpecError(f"must be a shape like 3x224x224, got {value!r}", source=source, field="input")
+
+
+def read_data(path: Path) -> Any:
+    """Parse a .yaml/.yml, .toml or .json file as data (YAML with safe loading: no code runs)."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read the file: {e}", source=source) from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text)
+        if suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+    except Exception as e:  # each parser has its own error type; all mean "not valid data"
+        detail = " ".join(str(e).split())
+        raise SpecError(f"is not valid {suffix[1:].upper()}: {detail}", source=source) from None
+    raise SpecError("unknown spec format (use .yaml, .yml, .toml or .json)", source=source)
+
+
+def load_spec(path: Path, name: Optional[str] = None) -> Graph:
+    """Load and check a spec file."""
+    return graph_from_data(read_data(path), str(path), name or path.stem)
+
+
+__all__ = ["load_spec", "graph_from_data", "read_data", "CostlabError"]
