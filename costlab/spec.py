@@ -66,6 +66,9 @@ class _Walker:
             raise self.error(f"must be a mapping with a 'type', got {type(item).__name__}", where)
         kind = item.get("type")
         if not isinstance(kind, str):
+            named = item.get("name")
+            if isinstance(named, str) and _NAME.match(named):
+                where = f"{prefix}.{named}" if prefix else named
             raise self.error("is required (a layer type such as conv2d)" if kind is None else f"must be a string, got {kind!r}", where, "type")
         full = self._name(item, prefix, where)
         flag = item.get("train_only", False)
@@ -197,7 +200,8 @@ def read_data(path: Path) -> Any:
         if suffix in (".yaml", ".yml"):
             import yaml
 
-            return yaml.safe_load(text)
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: same rules, faster
+            return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader: no code runs)
         if suffix == ".toml":
             import tomllib
 

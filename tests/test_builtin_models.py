@@ -156,3 +156,10 @@ def test_every_builtin_loads_and_is_listed():
 def test_names_are_dotted_paths(name):
     a = analyze(load_source(name))
     assert "inception_3a.b3.conv5x5" in [r.name for r in a.rows]
+
+
+def test_compiled_zoo_matches_yaml_sources():
+    """compiled.json is the YAML files parsed; regenerate with `python -m costlab.zoo` after editing them."""
+    import json
+
+    assert json.loads(zoo.COMPILED.read_text()) == zoo.compile_sources()

@@ -1,14 +1,21 @@
-"""Built-in models: spec files in this folder, loaded like any user's spec (one source of truth)."""
+"""Built-in models: the YAML spec files in this folder, loaded like any user's spec.
+
+The YAML files are the source of truth. ``compiled.json`` holds the same data already parsed, so
+that the command line starts without importing a YAML parser; a test keeps the two identical, and
+``python -m costlab.zoo`` regenerates it.
+"""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List
 
 from ..graph import Graph
 
 ZOO_DIR = Path(__file__).parent
+COMPILED = ZOO_DIR / "compiled.json"
 
 # The order `costlab list` shows them in: the paper's arguments first, then whole networks.
 ORDER = (
@@ -28,13 +35,36 @@ def has(name: str) -> bool:
     return (ZOO_DIR / f"{name}.yaml").is_file()
 
 
+def compile_sources() -> Dict[str, Any]:
+    """Parse every YAML spec of the zoo: {name: data}."""
+    from ..spec import read_data
+
+    return {name: read_data(ZOO_DIR / f"{name}.yaml") for name in sorted(names())}
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> Dict[str, Any]:
+    try:
+        return json.loads(COMPILED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 @lru_cache(maxsize=None)
 def load(name: str) -> Graph:
     """The built-in model ``name`` (KeyError if there is none)."""
-    from ..spec import load_spec
+    from ..spec import graph_from_data, read_data
 
     path = ZOO_DIR / f"{name}.yaml"
     if not path.is_file():
         raise KeyError(name)
-    graph = load_spec(path, name)
-    return Graph(graph.name, graph.nodes, graph.input_shape, graph.description, f"zoo:{name}", graph.groups)
+    data = _compiled().get(name)
+    if data is None:
+        data = read_data(path)
+    return graph_from_data(data, f"zoo:{name}", name)
+
+
+def main() -> None:
+    """Regenerate compiled.json from the YAML files."""
+    COMPILED.write_text(json.dumps(compile_sources(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {COMPILED}")

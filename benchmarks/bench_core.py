@@ -1,0 +1,84 @@
+"""Speed of the symbolic core, as ratios measured in one run (machines here are noisy: no absolute targets).
+
+1. analyze(googlenet) in-process vs fvcore's FlopCountAnalysis on torchvision's googlenet
+   (same 3x224x224 input; fvcore traces the real module). Target: >= 100x faster.
+2. Wall time of `costlab compare naive bottleneck` vs a bare `python -c pass`. Target: <= 5x.
+
+Run: python benchmarks/bench_core.py [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn`` over ``repeats`` calls (one warm-up call first)."""
+    fn()
+    times: List[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_analyze(repeats: int) -> None:
+    from costlab import analyze, load_source
+
+    graph = load_source("googlenet")
+    ours = median_seconds(lambda: analyze(graph).total(), repeats * 20)
+    print(f"costlab analyze(googlenet):            {ours * 1e3:9.3f} ms (median of {repeats * 20})")
+    try:
+        import torch
+        import torchvision
+        from fvcore.nn import FlopCountAnalysis
+    except ImportError as e:
+        print(f"fvcore / torchvision not installed ({e}): install the torch extra for the ratio")
+        return
+    model = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).eval()
+    x = torch.randn(1, 3, 224, 224)
+
+    def fvcore_total() -> int:
+        counter = FlopCountAnalysis(model, x)
+        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        return counter.total()
+
+    with torch.no_grad():
+        theirs = median_seconds(fvcore_total, repeats)
+    print(f"fvcore FlopCountAnalysis(googlenet):   {theirs * 1e3:9.3f} ms (median of {repeats})")
+    print(f"ratio: costlab is {theirs / ours:,.0f}x faster (target >= 100x)")
+
+
+def bench_startup(repeats: int) -> None:
+    beside = Path(sys.executable).with_name("costlab")  # the script installed with this interpreter
+    exe = str(beside) if beside.exists() else shutil.which("costlab")
+    command = [exe] if exe else [sys.executable, "-m", "costlab.cli"]
+
+    def run(args: List[str]) -> Callable[[], object]:
+        return lambda: subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+    bare = median_seconds(run([sys.executable, "-c", "pass"]), repeats)
+    ours = median_seconds(run(command + ["compare", "naive", "bottleneck"]), repeats)
+    print(f"python -c pass:                        {bare * 1e3:9.1f} ms (median of {repeats})")
+    print(f"costlab compare naive bottleneck:      {ours * 1e3:9.1f} ms (median of {repeats})")
+    print(f"ratio: {ours / bare:.1f}x a bare interpreter start (target <= 5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    bench_analyze(args.repeats)
+    bench_startup(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
