@@ -139,7 +139,8 @@ def test_googlenet_auxiliary_heads_only_in_training():
     aux2_params = aux1_params + 16 * 128
     assert train.total().params - infer.total().params == aux1_params + aux2_params == 3_188_840 + 3_190_888 == 6_379_728
     # MACs per head: 4x4x128x512 + 2048x1024 + 1024x1000 = 1,048,576 + 2,097,152 + 1,024,000
-    aux_macs = 2 * (1_048_576 + 2_097_152 + 1_024_000) + 16 * 128 * 16
+    aux_macs = 2 * (1_048_576 + 2_097_152 + 1_024_000) + 16 * 128 * 16  # aux2 conv reads 528 = 512 + 16 channels
+    assert aux_macs == 8_372_224
     assert train.total().macs - infer.total().macs == aux_macs
 
 
