@@ -6,6 +6,7 @@ comparer reads.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -18,11 +19,16 @@ from .shapes import Dim, Shape, product
 
 MODES = ("infer", "train")
 SCHEMA = "costlab.analysis/1"
+_SEPARATOR = re.compile(r"[.#]")  # dotted groups; '#' separates a captured module from its ops
 
 
 @dataclass(frozen=True)
 class Row:
-    """One layer's cost (or a group's, summed). MACs and activations carry the batch."""
+    """One layer's cost (or a group's, summed). MACs, activations and cost carry the batch.
+
+    ``cost`` is the count under the analysis's convention; ``layer`` is the layer description
+    (None for merged rows).
+    """
 
     name: str
     op: str
@@ -34,6 +40,8 @@ class Row:
     activations: Dim
     macs_formula: str
     params_formula: str = ""
+    cost: Dim = 0
+    layer: Any = field(default=None, compare=False, repr=False)
 
     @property
     def formula(self) -> str:
@@ -68,23 +76,18 @@ class Analysis:
 
     def total(self) -> Totals:
         """Totals over every row."""
-        return Totals(
-            sum((r.macs for r in self.rows), 0),
-            sum(r.params for r in self.rows),
-            sum(r.biases for r in self.rows),
-            sum((r.activations for r in self.rows), 0),
-        )
+        return _totals(list(self.rows))
 
-    def cost(self, row: Any) -> Dim:
-        """A row's (or Totals') count under this analysis's convention."""
-        return get_convention(self.convention).count(row)
+    def cost(self, row: Row) -> Dim:
+        """A row's count under this analysis's convention."""
+        return row.cost
 
     def total_cost(self) -> Dim:
         """The convention's total."""
-        return sum((self.cost(r) for r in self.rows), 0)
+        return sum((r.cost for r in self.rows), 0)
 
     def by_depth(self, depth: Optional[int]) -> "Analysis":
-        """Rows merged by the first ``depth`` parts of their dotted names (None: unchanged)."""
+        """Rows merged by the first ``depth`` parts of their names (None: unchanged)."""
         if depth is None:
             return self
         if depth < 1:
@@ -92,7 +95,7 @@ class Analysis:
         group_ops = dict(self.groups)
         merged: Dict[str, List[Row]] = {}
         for row in self.rows:
-            merged.setdefault(".".join(row.name.split(".")[:depth]), []).append(row)
+            merged.setdefault(prefix(row.name, depth), []).append(row)
         rows = tuple(_merge(key, rows, group_ops.get(key, "group")) for key, rows in merged.items())
         return Analysis(self.model, self.input, self.batch, self.mode, self.convention, rows, self.description, self.groups)
 
@@ -110,6 +113,12 @@ class Analysis:
         return analysis_dict(self)
 
 
+def prefix(name: str, depth: int) -> str:
+    """The first ``depth`` parts of a layer name: prefix('inception_3a.b1.conv', 1) == 'inception_3a'."""
+    cuts = [m.start() for m in _SEPARATOR.finditer(name) if m.start() > 0]  # '#cat' (top-level op) is one part
+    return name if len(cuts) < depth else name[: cuts[depth - 1]]
+
+
 def _totals(rows: List[Row]) -> Totals:
     return Totals(
         sum((r.macs for r in rows), 0), sum(r.params for r in rows), sum(r.biases for r in rows), sum((r.activations for r in rows), 0)
@@ -122,11 +131,11 @@ def _merge(name: str, rows: List[Row], op: str) -> Row:
     t = _totals(rows)
     costly = [r for r in rows if r.macs != 0]
     if len(costly) > 1:
-        terms = [format_int(r.macs) for r in costly]
-        macs_text = f"{' + '.join(terms)} = {format_int(t.macs)}"
+        macs_text = f"{' + '.join(format_int(r.macs) for r in costly)} = {format_int(t.macs)}"
     else:
         macs_text = costly[0].macs_formula if costly else "0 MACs"
-    return Row(name, op, rows[0].in_shapes, rows[-1].out_shape, t.macs, t.params, t.biases, t.activations, macs_text)
+    cost = sum((r.cost for r in rows), 0)
+    return Row(name, op, rows[0].in_shapes, rows[-1].out_shape, t.macs, t.params, t.biases, t.activations, macs_text, "", cost)
 
 
 def analyze(
@@ -140,25 +149,36 @@ def analyze(
 
     ``mode='infer'`` skips train-only layers (GoogLeNet's auxiliary classifiers); ``'train'``
     counts them. Shape problems raise SpecError naming the graph's source, the layer and the field.
+    Captured graphs carry the shapes PyTorch reported and are analysed at those.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    get_convention(convention)
+    count = get_convention(convention).count
     shape_in = tuple(input_shape) if input_shape is not None else graph.input_shape
+    if graph.batch is not None:
+        batch = graph.batch
     shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
     rows: List[Row] = []
     for node in graph.nodes:
         if node.train_only and mode == "infer":
             continue
-        ins = tuple(shapes[r] for r in node.inputs)
+        ins = node.recorded if node.recorded is not None else tuple(shapes[r] for r in node.inputs)
         entry = for_layer(node.layer)
         try:
             cost = entry.formula(node.layer, ins)
         except FieldError as e:
             raise SpecError(e.message, source=graph.source or graph.name, layer=node.name, field=e.field) from None
         shapes[node.name] = cost.out_shape
-        rows.append(
-            Row(node.name, entry.op, ins, cost.out_shape, cost.macs, cost.params, cost.biases,
-                product(cost.out_shape), cost.macs_formula, cost.params_formula)
-        )
+        params, biases, params_text = cost.params, cost.biases, cost.params_formula
+        if node.params is not None:
+            params, biases, params_text = node.params.params, node.params.biases, node.params.text
+        row = Row(node.name, cost.label or entry.op, ins, cost.out_shape, cost.macs, params, biases,
+                  product(cost.out_shape), cost.macs_formula, params_text, 0, node.layer)
+        rows.append(_with_cost(row, count(row, mode)))
     return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups)
+
+
+def _with_cost(row: Row, cost: Dim) -> Row:
+    from dataclasses import replace
+
+    return replace(row, cost=cost)

@@ -70,7 +70,7 @@ def _analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str
     from .analysis import analyze
     from .sources import load_source
 
-    return [analyze(load_source(s), input_shape, batch, mode, convention) for s in sources]
+    return [analyze(load_source(s, input_shape, batch, mode), input_shape, batch, mode, convention) for s in sources]
 
 
 def _emit(text: str, output: Optional[str]) -> None:
@@ -100,7 +100,7 @@ def list_command(types: bool) -> None:
         from .registry import aliases_of, all_types
         from .spec import STRUCTURAL
 
-        rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types()]
+        rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types() if not t.internal]
         rows += [[name, "", ", ".join(keys), "structural block"] for name, keys in STRUCTURAL.items()]
         rows += [[name, "", ", ".join(keys), (fn.__doc__ or "").strip().splitlines()[0]] for name, (fn, keys) in BLOCKS.items()]
         click.echo(tabulate(rows, headers=["type", "aliases", "fields", "what"], disable_numparse=True))

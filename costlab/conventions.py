@@ -13,12 +13,12 @@ from typing import Any, Callable, Dict
 
 @dataclass(frozen=True)
 class Convention:
-    """A name, the unit it counts, a one-line description, and the per-row count."""
+    """A name, the unit it counts, a one-line description, and the count of one row in a mode."""
 
     name: str
     unit: str
     description: str
-    count: Callable[[Any], Any]
+    count: Callable[[Any, str], Any]  # (row, mode) -> count
 
 
 CONVENTIONS: Dict[str, Convention] = {}
@@ -40,5 +40,43 @@ def get_convention(name: str) -> Convention:
         raise ValueError(f"unknown convention {name!r} (known: {', '.join(CONVENTIONS)})") from None
 
 
-register_convention(Convention("macs", "MACs", "multiply-accumulates of conv and linear layers (torchvision _ops, the paper)", lambda r: r.macs))
-register_convention(Convention("flops", "FLOPs", "2 x macs: one multiply and one add per MAC", lambda r: 2 * r.macs))
+register_convention(Convention("macs", "MACs", "multiply-accumulates of conv, linear, matmul and attention (torchvision _ops, the paper)", lambda r, mode: r.macs))
+register_convention(Convention("flops", "FLOPs", "2 x macs: one multiply and one add per MAC", lambda r, mode: 2 * r.macs))
+
+
+def _elements(row: Any) -> Any:
+    from .shapes import product
+
+    return product(row.in_shapes[0]) if row.in_shapes else 0
+
+
+def fvcore_count(row: Any, mode: str) -> Any:
+    """fvcore's FlopCountAnalysis rules (fvcore/nn/flop_count.py, jit_handles.py), applied to one row.
+
+    conv, linear, matmul: one per MAC. batch norm: 2 per input element with affine (1 without) in
+    eval mode, 5 (4) in training mode. layer and group norm: 5 (4) per element. adaptive average
+    pool: 1 per input element. Everything else (pooling, activations, adds, softmax): 0.
+    Scaled dot-product attention is counted in MACs although fvcore cannot count it (it lists
+    aten::scaled_dot_product_attention as unsupported): `costlab verify` shows that difference.
+    """
+    op = row.op
+    if op in ("conv2d", "linear", "matmul", "attention"):
+        return row.macs
+    affine = getattr(row.layer, "affine", True)
+    if op == "batchnorm":
+        if mode == "infer":
+            return _elements(row) * (2 if affine else 1)
+        return _elements(row) * (5 if affine else 4)
+    if op in ("layernorm", "groupnorm"):
+        return _elements(row) * (5 if affine else 4)
+    if op == "adaptive_avgpool":
+        return _elements(row)
+    return 0
+
+
+register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms and adaptive pooling (see README)", fvcore_count))
+register_convention(Convention(
+    "torch", "FLOPs (torch)",
+    "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv, matmul and attention, nothing else",
+    lambda r, mode: 2 * r.macs,
+))

@@ -24,6 +24,17 @@ class Node:
     layer: Any
     inputs: Tuple[str, ...]
     train_only: bool = False
+    recorded: Optional[Tuple[Shape, ...]] = None  # input shapes PyTorch reported (captured models)
+    params: Optional["ParamCount"] = None  # parameters counted on the real module (captured models)
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameters of a captured module: total, the bias part, and their arithmetic."""
+
+    params: int
+    biases: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class Graph:
     description: str = ""
     source: str = ""
     groups: Tuple[Tuple[str, str], ...] = ()  # (group name, block type), e.g. ("inception_3a", "inception")
+    batch: Any = None  # captured graphs: the batch their shapes were recorded at
 
     def group_op(self, name: str) -> Optional[str]:
         """The block type of a group name ('inception'), or None."""

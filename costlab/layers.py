@@ -120,3 +120,41 @@ class Identity:
 
 
 ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class LayerNorm:
+    """Layer normalization over the last ``dims`` dimensions (torch.nn.LayerNorm)."""
+
+    dims: int = spec_field("count", 1, "how many trailing dimensions are normalized")
+    affine: bool = spec_field("bool", True, "learnable scale and shift (2 params per normalized element)")
+
+
+@dataclass(frozen=True)
+class GroupNorm:
+    """Group normalization over channels (torch.nn.GroupNorm)."""
+
+    groups: int = spec_field("count", doc="channel groups")
+    affine: bool = spec_field("bool", True, "learnable scale and shift (2 params per channel)")
+
+
+@dataclass(frozen=True)
+class Matmul:
+    """Batched matrix product of two inputs (..., m, k) @ (..., k, n), batch dims broadcast."""
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Scaled dot-product attention of q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A captured op costlab counts as 0 MACs (elementwise, reductions, ...), with PyTorch's output shape.
+
+    Only the torch bridge creates these; ``supported=False`` marks an op costlab has no rule for.
+    """
+
+    kind: str
+    out_shape: Tuple[int, ...]
+    supported: bool = True

@@ -28,6 +28,7 @@ class LayerCost:
     biases: int
     macs_formula: str
     params_formula: str = ""
+    label: str = ""  # the row's op name when it is not the registered one (captured ops)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class LayerType:
     min_inputs: int
     max_inputs: Optional[int]
     doc: str
+    internal: bool = False  # created by the torch bridge only; not accepted in spec files
 
 
 _BY_OP: Dict[str, LayerType] = {}
@@ -47,7 +49,9 @@ _BY_CLASS: Dict[type, LayerType] = {}
 _ALIASES: Dict[str, str] = {}
 
 
-def register(op: str, cls: Type[Any], *, aliases: Tuple[str, ...] = (), inputs: Tuple[int, Optional[int]] = (1, 1)) -> Callable[[Formula], Formula]:
+def register(
+    op: str, cls: Type[Any], *, aliases: Tuple[str, ...] = (), inputs: Tuple[int, Optional[int]] = (1, 1), internal: bool = False
+) -> Callable[[Formula], Formula]:
     """Register ``formula`` for layers of ``cls`` under the spec name ``op`` (and ``aliases``)."""
 
     def decorate(formula: Formula) -> Formula:
@@ -56,7 +60,7 @@ def register(op: str, cls: Type[Any], *, aliases: Tuple[str, ...] = (), inputs: 
                 raise RuntimeError(f"layer type {name!r} is registered twice")
         if cls in _BY_CLASS:
             raise RuntimeError(f"{cls.__name__} already has a formula")
-        entry = LayerType(op, cls, formula, inputs[0], inputs[1], (cls.__doc__ or "").strip().splitlines()[0])
+        entry = LayerType(op, cls, formula, inputs[0], inputs[1], (cls.__doc__ or "").strip().splitlines()[0], internal)
         _BY_OP[op] = entry
         _BY_CLASS[cls] = entry
         for alias in aliases:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Optional
 
 from . import zoo
 from .errors import CostlabError
 from .graph import Graph
+from .shapes import Shape
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 
 
-def load_source(source: str) -> Graph:
-    """The graph for ``source``: 'googlenet', 'my_net.yaml', or 'torchvision:googlenet' / 'pkg.mod:factory'."""
+def load_source(source: str, input_shape: Optional[Shape] = None, batch: Any = 1, mode: str = "infer") -> Graph:
+    """The graph for ``source``: 'googlenet', 'my_net.yaml', or 'torchvision:googlenet' / 'pkg.mod:factory'.
+
+    Spec graphs do not depend on the other arguments (``analyze`` applies them); a PyTorch model is
+    captured at that input, batch and mode.
+    """
     if zoo.has(source):
         return zoo.load(source)
     path = Path(source)
@@ -29,7 +35,7 @@ def load_source(source: str) -> Graph:
             raise CostlabError(
                 f"{source}: analysing a PyTorch model needs the torch extra (pip install 'costlab[torch]'): {e}"
             ) from None
-        return capture_reference(source)
+        return capture_reference(source, input_shape, batch, mode)
     raise CostlabError(
         f"{source}: not a built-in model (see 'costlab list'), a spec file (.yaml/.toml/.json) "
         "or a PyTorch model reference like torchvision:googlenet"

@@ -90,7 +90,7 @@ class _Walker:
             self._check_keys(item, STRUCTURAL[kind], full)
             return self._group(item, full, inputs, train_only, kind)
         entry = lookup(kind)
-        if entry is None:
+        if entry is None or entry.internal:
             raise self.error(f"unknown layer type {kind!r} (see 'costlab list --types')", full, "type")
         if len(inputs) < entry.min_inputs or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
             wanted = entry.min_inputs if entry.max_inputs == entry.min_inputs else f"at least {entry.min_inputs}"

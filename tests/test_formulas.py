@@ -57,9 +57,13 @@ def test_linear_and_flatten():
     assert r.macs_formula == "2x3x4x10 = 240"  # the flattened factors, paper order HxWxC
 
 
-def test_linear_needs_flat_input():
-    with pytest.raises(SpecError, match="layer 'linear': field 'input'"):
-        run([{"type": "linear", "out_features": 10}], "4x2x3")
+def test_linear_over_the_last_dimension_like_torch():
+    a = run([{"type": "linear", "out_features": 10}], "4x2x3")
+    r = only(a, "linear")
+    # torch.nn.Linear maps the last dimension: (1, 4, 2, 3) -> (1, 4, 2, 10); MACs = 4x2 rows x 3x10 = 240
+    assert r.out_shape == (1, 4, 2, 10)
+    assert r.macs == 4 * 2 * 3 * 10 == 240
+    assert r.macs_formula == "4x2 x 3x10 = 240"
 
 
 @pytest.mark.parametrize(

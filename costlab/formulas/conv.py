@@ -7,7 +7,7 @@ from typing import Tuple
 from ..errors import FieldError
 from ..layers import Conv2d, Linear
 from ..registry import LayerCost, register
-from ..shapes import Shape, is_int, window_out
+from ..shapes import Shape, is_int, product, window_out
 from .text import batch_prefix, equals, times
 
 
@@ -64,16 +64,21 @@ def conv2d(layer: Conv2d, ins: Tuple[Shape, ...]) -> LayerCost:
 
 @register("linear", Linear, aliases=("fc",))
 def linear(layer: Linear, ins: Tuple[Shape, ...]) -> LayerCost:
-    """MACs = (elements before the last dim) * in * out; params = in * out + out biases."""
+    """MACs = (elements before the last dim) * in * out; params = in * out + out biases.
+
+    The input is (N, features) after a flatten, or any (N, ..., features), as torch.nn.Linear allows.
+    """
     (shape,) = ins
-    if len(shape) != 2:
-        raise FieldError("input", f"linear needs flat features (add a flatten), got a {len(shape) - 1}-d input")
-    n, f_in = shape
+    if len(shape) < 2:
+        raise FieldError("input", "linear needs a feature dimension")
+    *lead, f_in = shape
     if not is_int(f_in):
         raise FieldError("input", "the feature count must be a number, not a symbol (pool to a fixed size first)")
     f_out = layer.out_features
-    macs = n * f_in * f_out
+    rows = product(lead)
+    macs = rows * f_in * f_out
     biases = f_out if layer.bias else 0
-    macs_text = equals(f"{batch_prefix(n)}{times((f_in, f_out))}", macs)
+    positions = f"{times(lead[1:])} x " if len(lead) > 1 else ""
+    macs_text = equals(f"{batch_prefix(lead[0])}{positions}{times((f_in, f_out))}", macs)
     params_text = equals(times((f_in, f_out)) + (f" + {biases}" if biases else ""), f_in * f_out + biases)
-    return LayerCost((n, f_out), macs, f_in * f_out + biases, biases, macs_text, params_text)
+    return LayerCost((*lead, f_out), macs, f_in * f_out + biases, biases, macs_text, params_text)

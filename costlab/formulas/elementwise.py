@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Tuple
 
 from ..errors import FieldError
-from ..layers import Activation, Add, BatchNorm2d, Concat, Dropout, Flatten, Identity, LocalResponseNorm, Softmax
+from ..layers import (
+    Activation, Add, BatchNorm2d, Concat, Dropout, Flatten, GroupNorm, Identity, LayerNorm, LocalResponseNorm, Recorded, Softmax,
+)
 from ..registry import LayerCost, register
 from ..shapes import FlatDim, Shape, format_shape, is_int, product, same_dim
 from .text import equals, no_macs
@@ -93,3 +95,33 @@ def add(layer: Add, ins: Tuple[Shape, ...]) -> LayerCost:
         if len(other) != len(first) or not all(same_dim(a, b) for a, b in zip(first, other)):
             raise FieldError("inputs", f"add of mismatched shapes: {format_shape(first[1:])} and {format_shape(other[1:])}")
     return _same_shape(first)
+
+
+@register("layernorm", LayerNorm, aliases=("layer_norm",))
+def layer_norm(layer: LayerNorm, ins: Tuple[Shape, ...]) -> LayerCost:
+    """0 MACs; params = 2 per normalized element (scale and shift) when affine."""
+    (shape,) = ins
+    if len(shape) <= layer.dims:
+        raise FieldError("dims", f"cannot normalize {layer.dims} dimension(s) of a {len(shape) - 1}-d input")
+    size = product(shape[-layer.dims:])
+    params = 2 * size if layer.affine else 0
+    return LayerCost(shape, 0, params, params // 2, no_macs(shape), equals(f"2x{size}", params) if params else "")
+
+
+@register("groupnorm", GroupNorm, aliases=("group_norm",))
+def group_norm(layer: GroupNorm, ins: Tuple[Shape, ...]) -> LayerCost:
+    """0 MACs; params = 2 per channel when affine; channels must divide into the groups."""
+    (shape,) = ins
+    c = shape[1]
+    if is_int(c) and c % layer.groups:
+        raise FieldError("groups", f"{c} channels do not divide into {layer.groups} groups")
+    params = 2 * c if layer.affine else 0
+    return LayerCost(shape, 0, params, params // 2, no_macs(shape), equals(f"2x{c}", params) if params else "")
+
+
+@register("recorded", Recorded, inputs=(0, None), internal=True)
+def recorded(layer: Recorded, ins: Tuple[Shape, ...]) -> LayerCost:
+    """0 MACs; the output shape PyTorch reported (captured models only)."""
+    out = tuple(layer.out_shape)
+    text = no_macs(out) if layer.supported else f"no costlab rule for {layer.kind}: counted as 0, listed as unsupported"
+    return LayerCost(out, 0, 0, 0, text, "", layer.kind if layer.supported else "unsupported")

@@ -31,6 +31,13 @@ def header(analysis: Any) -> str:
     )
 
 
+def shape_text(shape: Any, batch: Any) -> str:
+    """A shape without its batch dimension when it has one (captured matmuls may not): 480x14x14."""
+    if len(shape) > 1 and shape[0] == batch:
+        return format_shape(shape[1:])
+    return format_shape(shape)
+
+
 def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> str:
     """Per-layer table with shapes, cost, share, params and formula, and a totals row."""
     unit = get_convention(analysis.convention).unit
@@ -39,7 +46,7 @@ def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> 
     rows = []
     for r in analysis.rows:
         cost = analysis.cost(r)
-        row = [r.name, r.op, " ".join(format_shape(s[1:]) for s in r.in_shapes), format_shape(r.out_shape[1:]),
+        row = [r.name, r.op, " ".join(shape_text(s, analysis.batch) for s in r.in_shapes), shape_text(r.out_shape, analysis.batch),
                format_si(cost), share(cost, total), format_si(r.params)]
         if formulas:
             row.append(r.formula)

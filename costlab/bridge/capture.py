@@ -1,0 +1,257 @@
+"""Capture an nn.Module as a costlab Graph by running it once on the meta device.
+
+Nothing is allocated: parameters and buffers are swapped for meta tensors for the one call
+(``torch.func.functional_call``), so the user's model keeps its device, weights, training flag,
+state_dict keys, and gets no hooks (the module hooks used are global and removed afterwards).
+Every ATen op is attributed to the innermost running module and becomes a row through the same
+formulas as spec files; scaled_dot_product_attention is recorded as one op before it decomposes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from ..errors import CostlabError
+from ..graph import Graph, Node, ParamCount
+from ..layers import Attention, Recorded
+from ..numbers import format_int
+from ..registry import for_layer
+from ..shapes import product
+from .ops import convert
+
+
+@dataclass
+class _Record:
+    module: str
+    label: str
+    layer: Any
+    shapes: Tuple[Tuple[int, ...], ...]
+    params: List[str] = field(default_factory=list)
+
+
+@dataclass
+class _Frame:
+    name: str
+    module: nn.Module
+    input_shape: Optional[Tuple[int, ...]]
+    records: List[int] = field(default_factory=list)
+    pending: List[str] = field(default_factory=list)
+
+
+class _Recorder:
+    """Holds the module stack, the parameters seen, and the records of one run."""
+
+    def __init__(self, model: nn.Module, replacements: Dict[str, torch.Tensor]) -> None:
+        self.names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
+        self.direct: Dict[int, List[str]] = {}
+        canonical = {id(p): name for name, p in model.named_parameters()}
+        for name, m in model.named_modules(remove_duplicate=False):
+            self.direct.setdefault(id(m), [canonical[id(p)] for p in m._parameters.values() if p is not None])
+        self.param_of = {id(t): name for name, t in replacements.items() if name in set(canonical.values())}
+        self.shapes = {name: tuple(t.shape) for name, t in replacements.items()}
+        self.counted: set = set()
+        self.stack: List[_Frame] = [_Frame("", model, None)]
+        self.records: List[_Record] = []
+        self.suppress = 0
+
+    # module hooks (global: registered for the run only)
+    def enter(self, module: nn.Module, args: Tuple[Any, ...]) -> None:
+        first = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        name = self.names.get(id(module), self.stack[-1].name)
+        self.stack.append(_Frame(name, module, tuple(first.shape) if first is not None else None))
+
+    def leave(self, module: nn.Module, args: Any, output: Any) -> None:
+        if len(self.stack) < 2 or self.stack[-1].module is not module:
+            return
+        frame = self.stack.pop()
+        frame.pending += [p for p in self.direct.get(id(module), []) if p not in self.counted]
+        self._settle(frame)
+        self.stack[-1].records += frame.records
+
+    def _settle(self, frame: _Frame) -> None:
+        fresh = [p for p in dict.fromkeys(frame.pending) if p not in self.counted]
+        frame.pending = []
+        if not fresh:
+            return
+        self.counted.update(fresh)
+        own = [i for i in frame.records if self.records[i].module == frame.name]
+        if own:
+            self.records[own[-1]].params += fresh
+        else:
+            self.records.append(_Record(frame.name, "parameters", Recorded("parameters", (0,)), (), fresh))
+            frame.records.append(len(self.records) - 1)
+
+    # ops
+    def op(self, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any) -> None:
+        frame = self.stack[-1]
+        for value in tree_flatten((args, kwargs))[0]:
+            if isinstance(value, torch.Tensor) and id(value) in self.param_of:
+                name = self.param_of[id(value)]
+                if name not in self.counted:
+                    frame.pending.append(name)
+        if self.suppress:
+            return
+        converted = convert(func, args, kwargs, out, frame.module, frame.input_shape)
+        if converted is not None:
+            self.add(*converted)
+
+    def add(self, label: str, layer: Any, shapes: Tuple[Tuple[int, ...], ...]) -> None:
+        frame = self.stack[-1]
+        record = _Record(frame.name, label, layer, shapes)
+        fresh = [p for p in dict.fromkeys(frame.pending) if p not in self.counted]
+        self.counted.update(fresh)
+        record.params += fresh
+        frame.pending = []
+        self.records.append(record)
+        frame.records.append(len(self.records) - 1)
+
+    def finish(self) -> None:
+        while len(self.stack) > 1:  # a forward that raised: close what is open
+            frame = self.stack.pop()
+            self.stack[-1].records += frame.records
+        root = self.stack[0]
+        root.pending += [p for p in self.direct.get(id(root.module), []) if p not in self.counted]
+        self._settle(root)
+
+
+class _Dispatch(TorchDispatchMode):
+    def __init__(self, recorder: _Recorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        self.recorder.op(func, args, kwargs, out)
+        return out
+
+
+@contextlib.contextmanager
+def _attention_as_one_op(recorder: _Recorder) -> Iterator[None]:
+    """Record F.scaled_dot_product_attention as one op (fvcore and FlopCounterMode see it as one too).
+
+    On the meta device it would decompose into matmuls; the function is wrapped for the run only
+    (callers that look it up through torch.nn.functional, as nn.MultiheadAttention does).
+    """
+    original = F.scaled_dot_product_attention
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if recorder.suppress:
+            return original(*args, **kwargs)
+        q, k, v = (list(args) + [kwargs.get(n) for n in ("query", "key", "value")][len(args):])[:3]
+        recorder.suppress += 1
+        try:
+            out = original(*args, **kwargs)
+        finally:
+            recorder.suppress -= 1
+        recorder.add("attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape)))
+        return out
+
+    F.scaled_dot_product_attention = wrapper
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = original
+
+
+def _meta_like(t: torch.Tensor) -> torch.Tensor:
+    meta = torch.empty_like(t, device="meta")
+    return meta.requires_grad_(t.requires_grad) if t.is_floating_point() or t.is_complex() else meta
+
+
+def record(model: nn.Module, x: torch.Tensor, mode: str) -> List[_Record]:
+    """Run ``model`` once on meta tensors and return what it did, leaving the model as it was."""
+    replacements = {name: _meta_like(t) for name, t in list(model.named_parameters()) + list(model.named_buffers())}
+    recorder = _Recorder(model, replacements)
+    flags = [(m, m.training) for m in model.modules()]
+    pre = torch.nn.modules.module.register_module_forward_pre_hook(recorder.enter)
+    post = torch.nn.modules.module.register_module_forward_hook(recorder.leave)
+    try:
+        model.train(mode == "train")
+        with torch.enable_grad(), _attention_as_one_op(recorder), _Dispatch(recorder):
+            torch.func.functional_call(model, replacements, (x,), strict=False)
+    except Exception as e:  # the user's forward: report it, never a traceback
+        raise CostlabError(f"running the model on the meta device failed: {type(e).__name__}: {e}") from None
+    finally:
+        pre.remove()
+        post.remove()
+        for module, flag in flags:
+            module.training = flag
+    recorder.finish()
+    return recorder.records
+
+
+def _names(records: List[_Record], leaves: set) -> List[str]:
+    """One name per record: a leaf module's name when it ran one op, else 'module#op', 'module#op_2', ...
+
+    Ops run by the top-level module itself are '#op'.
+    """
+    per_module: Dict[str, int] = {}
+    for r in records:
+        per_module[r.module] = per_module.get(r.module, 0) + 1
+    seen: Dict[Tuple[str, str], int] = {}
+    names = []
+    for r in records:
+        if per_module[r.module] == 1 and r.module in leaves:
+            names.append(r.module)
+            continue
+        key = (r.module, r.label)
+        seen[key] = seen.get(key, 0) + 1
+        label = r.label if seen[key] == 1 else f"{r.label}_{seen[key]}"
+        names.append(f"{r.module}#{label}")  # '#cat': an op of the top-level module itself
+    return names
+
+
+def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]]) -> ParamCount:
+    if not names:
+        return ParamCount(0, 0, "")
+    sizes = {n: product(shapes[n]) for n in names}
+    total = sum(sizes.values())
+    biases = sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].endswith("bias"))
+    terms = " + ".join(f"{n.rsplit('.', 1)[-1]} {'x'.join(map(str, shapes[n])) or '1'}" for n in names)
+    return ParamCount(total, biases, f"{terms} = {format_int(total)}")
+
+
+def _check(record_: _Record, name: str) -> None:
+    """costlab's formula must agree with the shapes PyTorch produced (a self-check of the formulas)."""
+    if isinstance(record_.layer, Recorded):
+        return
+    try:
+        for_layer(record_.layer).formula(record_.layer, record_.shapes)
+    except ValueError as e:
+        raise CostlabError(f"layer '{name}': costlab's {record_.label} formula rejects the shapes PyTorch ran: {e}") from None
+
+
+def capture(model: nn.Module, input_shape: Tuple[int, ...], batch: int = 1, mode: str = "infer",
+            name: str = "model", source: str = "") -> Graph:
+    """A Graph of what ``model`` computes on a (batch, *input_shape) input in ``mode``."""
+    x = torch.empty((batch, *input_shape), device="meta")
+    records = record(model, x, mode)
+    shapes = {n: tuple(t.shape) for n, t in list(model.named_parameters()) + list(model.named_buffers())}
+    nodes = []
+    leaves = {n for n, m in model.named_modules() if n and not any(True for _ in m.children())}
+    for node_name, r in zip(_names(records, leaves), records):
+        _check(r, node_name)
+        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes)))
+    groups = tuple((n, type(m).__name__) for n, m in model.named_modules() if n)
+    return Graph(name, tuple(nodes), tuple(input_shape), f"captured from {source or name}", source or name, groups, batch)
+
+
+def capture_reference(text: str, input_shape: Optional[Tuple[int, ...]] = None, batch: int = 1, mode: str = "infer") -> Graph:
+    """Build the referenced model on the meta device and capture it."""
+    from .reference import construct, default_input, parse_reference
+
+    ref = parse_reference(text)
+    shape = tuple(input_shape) if input_shape is not None else default_input(ref)
+    if not all(isinstance(d, int) for d in shape) or not isinstance(batch, int):
+        raise CostlabError(f"{text}: a PyTorch model is captured at numeric sizes; symbolic --input works for spec files")
+    model = construct(ref, shape)
+    return capture(model, shape, batch, mode, name=text, source=text)

@@ -1,0 +1,53 @@
+"""Matrix products and attention: the multiply-adds of transformers (and of captured linear layers)."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+from ..errors import FieldError
+from ..layers import Attention, Matmul
+from ..registry import LayerCost, register
+from ..shapes import Shape, product, same_dim
+from .text import equals, times
+
+
+def broadcast(a: Shape, b: Shape) -> Shape:
+    """NumPy broadcasting of two batch shapes."""
+    out = []
+    for x, y in zip(((1,) * (len(b) - len(a))) + tuple(a), ((1,) * (len(a) - len(b))) + tuple(b)):
+        if x != 1 and y != 1 and not same_dim(x, y):
+            raise FieldError("inputs", f"batch dimensions {times(a)} and {times(b)} do not broadcast")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+@register("matmul", Matmul, inputs=(2, 2))
+def matmul(layer: Matmul, ins: Tuple[Shape, ...]) -> LayerCost:
+    """(..., m, k) @ (..., k, n): MACs = batch * m * k * n."""
+    a, b = ins
+    if len(a) < 2 or len(b) < 2:
+        raise FieldError("inputs", "matmul needs two inputs of at least 2 dimensions")
+    (m, k), (k2, n) = a[-2:], b[-2:]
+    if not same_dim(k, k2):
+        raise FieldError("inputs", f"inner dimensions differ: {times(a)} @ {times(b)}")
+    batch = broadcast(a[:-2], b[:-2])
+    macs = product(batch) * m * k * n
+    lead = f"({times(batch)}) x " if batch else ""
+    return LayerCost((*batch, m, n), macs, 0, 0, equals(f"{lead}{times((m, k, n))}", macs))
+
+
+@register("attention", Attention, inputs=(3, 3))
+def attention(layer: Attention, ins: Tuple[Shape, ...]) -> LayerCost:
+    """softmax(q k^T) v: MACs = batch * L * S * E (scores) + batch * L * S * Ev (weighted sum)."""
+    q, k, v = ins
+    if len(q) < 2 or len(k) < 2 or len(v) < 2:
+        raise FieldError("inputs", "attention needs q, k, v of at least 2 dimensions")
+    (length, e), (s, e2), (s2, ev) = q[-2:], k[-2:], v[-2:]
+    if not (same_dim(e, e2) and same_dim(s, s2)):
+        raise FieldError("inputs", f"q {times(q)}, k {times(k)}, v {times(v)} do not fit together")
+    batch = broadcast(q[:-2], broadcast(k[:-2], v[:-2]))
+    scores = product(batch) * length * s * e
+    mixed = product(batch) * length * s * ev
+    lead = f"({times(batch)}) x " if batch else ""
+    text = equals(f"{lead}{times((length, s, e))} + {lead}{times((length, s, ev))}", scores + mixed)
+    return LayerCost((*batch, length, ev), scores + mixed, 0, 0, text)
