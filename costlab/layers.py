@@ -158,3 +158,10 @@ class Recorded:
     kind: str
     out_shape: Tuple[int, ...]
     supported: bool = True
+
+
+@dataclass(frozen=True)
+class Einsum:
+    """torch.einsum of two operands, e.g. 'bhid,bhjd->bhij' (captured models)."""
+
+    equation: str

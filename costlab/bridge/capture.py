@@ -21,7 +21,7 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import CostlabError
 from ..graph import Graph, Node, ParamCount
-from ..layers import Attention, Recorded
+from ..layers import Attention, Einsum, Recorded
 from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
@@ -136,7 +136,7 @@ class _Dispatch(TorchDispatchMode):
 
 @contextlib.contextmanager
 def _attention_as_one_op(recorder: _Recorder) -> Iterator[None]:
-    """Record F.scaled_dot_product_attention as one op (fvcore and FlopCounterMode see it as one too).
+    """Record F.scaled_dot_product_attention and two-operand torch.einsum as one op each (fvcore sees them so).
 
     On the meta device it would decompose into matmuls; the function is wrapped for the run only
     (callers that look it up through torch.nn.functional, as nn.MultiheadAttention does).
@@ -155,11 +155,25 @@ def _attention_as_one_op(recorder: _Recorder) -> Iterator[None]:
         recorder.add("attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape)))
         return out
 
-    F.scaled_dot_product_attention = wrapper
+    original_einsum = torch.einsum
+
+    def einsum(equation: Any, *operands: Any) -> Any:
+        ops = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+        if recorder.suppress or not isinstance(equation, str) or len(ops) != 2 or "..." in equation or "->" not in equation:
+            return original_einsum(equation, *operands)  # decomposes into recorded matmuls
+        recorder.suppress += 1
+        try:
+            out = original_einsum(equation, *operands)
+        finally:
+            recorder.suppress -= 1
+        recorder.add("einsum", Einsum(equation), tuple(tuple(t.shape) for t in ops))
+        return out
+
+    F.scaled_dot_product_attention, torch.einsum = wrapper, einsum
     try:
         yield
     finally:
-        F.scaled_dot_product_attention = original
+        F.scaled_dot_product_attention, torch.einsum = original, original_einsum
 
 
 def _meta_like(t: torch.Tensor) -> torch.Tensor:
@@ -179,7 +193,8 @@ def record(model: nn.Module, x: torch.Tensor, mode: str) -> List[_Record]:
         with torch.enable_grad(), _attention_as_one_op(recorder), _Dispatch(recorder):
             torch.func.functional_call(model, replacements, (x,), strict=False)
     except Exception as e:  # the user's forward: report it, never a traceback
-        raise CostlabError(f"running the model on the meta device failed: {type(e).__name__}: {e}") from None
+        hint = " (batch norm in training mode needs a batch of 2 or more: --batch 2)" if "more than 1 value per channel" in str(e) else ""
+        raise CostlabError(f"running the model on the meta device failed: {type(e).__name__}: {e}{hint}") from None
     finally:
         pre.remove()
         post.remove()

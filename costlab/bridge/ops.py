@@ -177,6 +177,9 @@ def convert(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any, 
     if handler is not None:
         layer, shapes = handler(bound, out, module, module_in)
     elif name in ZERO_MAC:
+        result = _first(out)
+        if isinstance(result, torch.Tensor) and result.dim() == 0:
+            return None  # scalar bookkeeping (batch norm's num_batches_tracked += 1)
         layer, shapes = zero_mac(name.strip("_"), bound, out)
     else:
         layer, shapes = unsupported(name, out)

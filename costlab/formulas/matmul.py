@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from ..errors import FieldError
-from ..layers import Attention, Matmul
+from ..layers import Attention, Einsum, Matmul
 from ..registry import LayerCost, register
 from ..shapes import Shape, product, same_dim
 from .text import equals, times
@@ -51,3 +51,24 @@ def attention(layer: Attention, ins: Tuple[Shape, ...]) -> LayerCost:
     lead = f"({times(batch)}) x " if batch else ""
     text = equals(f"{lead}{times((length, s, e))} + {lead}{times((length, s, ev))}", scores + mixed)
     return LayerCost((*batch, length, ev), scores + mixed, 0, 0, text)
+
+
+def einsum_sizes(equation: str, ins: Tuple[Shape, ...]) -> dict:
+    """Size of every index letter of a two-operand einsum (spaces ignored; no '...')."""
+    lhs = equation.replace(" ", "").split("->")[0].split(",")
+    sizes: dict = {}
+    for letters, shape in zip(lhs, ins):
+        if len(letters) != len(shape):
+            raise FieldError("equation", f"{letters!r} does not fit a {len(shape)}-d operand")
+        for letter, dim in zip(letters, shape):
+            sizes[letter] = dim
+    return sizes
+
+
+@register("einsum", Einsum, inputs=(2, 2), internal=True)
+def einsum(layer: Einsum, ins: Tuple[Shape, ...]) -> LayerCost:
+    """MACs = the product of the sizes of all index letters (each output element sums over the rest)."""
+    sizes = einsum_sizes(layer.equation, ins)
+    out_letters = layer.equation.replace(" ", "").split("->")[1]
+    macs = product(sizes.values())
+    return LayerCost(tuple(sizes[c] for c in out_letters), macs, 0, 0, equals(f"{layer.equation}: {times(sizes.values())}", macs))

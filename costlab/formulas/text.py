@@ -35,4 +35,6 @@ def equals(text: str, value: Any) -> str:
 def no_macs(out_shape: Shape, what: str = "outputs") -> str:
     """Text for ops the macs convention counts as zero: their element count, for other conventions."""
     count = product(out_shape)
+    if len(out_shape) < 2:
+        return f"0 MACs ({format_int(count)} {what})"
     return f"0 MACs ({batch_prefix(out_shape[0])}{paper_shape(out_shape)} = {format_int(count)} {what})"
