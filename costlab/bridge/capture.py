@@ -21,7 +21,7 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import CostlabError
 from ..graph import Graph, Node, ParamCount
-from ..layers import Attention, Einsum, Recorded
+from ..layers import AdaptiveAvgPool2d, Attention, Einsum, Recorded
 from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
@@ -134,46 +134,70 @@ class _Dispatch(TorchDispatchMode):
         return out
 
 
-@contextlib.contextmanager
-def _attention_as_one_op(recorder: _Recorder) -> Iterator[None]:
-    """Record F.scaled_dot_product_attention and two-operand torch.einsum as one op each (fvcore sees them so).
-
-    On the meta device it would decompose into matmuls; the function is wrapped for the run only
-    (callers that look it up through torch.nn.functional, as nn.MultiheadAttention does).
-    """
-    original = F.scaled_dot_product_attention
+def _one_op(recorder: _Recorder, original: Any, describe: Any) -> Any:
+    """Wrap a torch function so that a call is recorded as one row (``describe(args, kwargs)`` gives
+    (label, layer, input shapes), or None to let it decompose into recorded ATen ops)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if recorder.suppress:
+        described = None if recorder.suppress else describe(args, kwargs)
+        if described is None:
             return original(*args, **kwargs)
-        q, k, v = (list(args) + [kwargs.get(n) for n in ("query", "key", "value")][len(args):])[:3]
         recorder.suppress += 1
         try:
             out = original(*args, **kwargs)
         finally:
             recorder.suppress -= 1
-        recorder.add("attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape)))
+        recorder.add(*described)
         return out
 
-    original_einsum = torch.einsum
+    return wrapper
 
-    def einsum(equation: Any, *operands: Any) -> Any:
-        ops = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
-        if recorder.suppress or not isinstance(equation, str) or len(ops) != 2 or "..." in equation or "->" not in equation:
-            return original_einsum(equation, *operands)  # decomposes into recorded matmuls
-        recorder.suppress += 1
-        try:
-            out = original_einsum(equation, *operands)
-        finally:
-            recorder.suppress -= 1
-        recorder.add("einsum", Einsum(equation), tuple(tuple(t.shape) for t in ops))
-        return out
 
-    F.scaled_dot_product_attention, torch.einsum = wrapper, einsum
+def _attention(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    q, k, v = (list(args) + [kwargs.get(n) for n in ("query", "key", "value")][len(args):])[:3]
+    return "attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape))
+
+
+def _einsum(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    equation, *operands = args
+    ops = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+    if not isinstance(equation, str) or len(ops) != 2 or "..." in equation or "->" not in equation:
+        return None  # decomposes into recorded matmuls
+    return "einsum", Einsum(equation), tuple(tuple(t.shape) for t in ops)
+
+
+def _adaptive_avg_pool(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    x, size = args[0], args[1] if len(args) > 1 else kwargs["output_size"]
+    if x.dim() != 4:
+        return None
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    out = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
+    return "adaptive_avgpool", AdaptiveAvgPool2d(output_size=out), (tuple(x.shape),)
+
+
+WHOLE_OPS = (
+    (F, "scaled_dot_product_attention", _attention),
+    (torch, "einsum", _einsum),
+    (F, "adaptive_avg_pool2d", _adaptive_avg_pool),
+)
+
+
+@contextlib.contextmanager
+def _whole_ops(recorder: _Recorder) -> Iterator[None]:
+    """Record attention, two-operand einsum and adaptive average pooling as one op each, as fvcore and
+    FlopCounterMode see them; on the meta device they would decompose (into matmuls, or a mean).
+
+    The functions are wrapped for the run only, for callers that look them up through their module
+    (torch.nn.functional.X, torch.einsum), as torch's own modules do.
+    """
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in WHOLE_OPS]
+    for (owner, name, original), (_, _, describe) in zip(originals, WHOLE_OPS):
+        setattr(owner, name, _one_op(recorder, original, describe))
     try:
         yield
     finally:
-        F.scaled_dot_product_attention, torch.einsum = original, original_einsum
+        for owner, name, original in originals:
+            setattr(owner, name, original)
 
 
 def _meta_like(t: torch.Tensor) -> torch.Tensor:
@@ -190,7 +214,7 @@ def record(model: nn.Module, x: torch.Tensor, mode: str) -> List[_Record]:
     post = torch.nn.modules.module.register_module_forward_hook(recorder.leave)
     try:
         model.train(mode == "train")
-        with torch.enable_grad(), _attention_as_one_op(recorder), _Dispatch(recorder):
+        with torch.enable_grad(), _whole_ops(recorder), _Dispatch(recorder):
             torch.func.functional_call(model, replacements, (x,), strict=False)
     except Exception as e:  # the user's forward: report it, never a traceback
         hint = " (batch norm in training mode needs a batch of 2 or more: --batch 2)" if "more than 1 value per channel" in str(e) else ""
