@@ -60,7 +60,8 @@ def test_paper_googlenet_built_and_traced_every_layer_exact():
 
 
 @pytest.mark.parametrize("name", ["googlenet", "resnet18", "mobilenet_v3_small", "squeezenet1_1", "shufflenet_v2_x0_5",
-                                  "efficientnet_b0", "convnext_tiny", "swin_t", "vit_b_32", "maxvit_t"])
+                                  "efficientnet_b0", "convnext_tiny", "swin_t", "vit_b_32", "maxvit_t",
+                                  "mobilenet_v2", "densenet121"])
 def test_fvcore_convention_equals_fvcore_per_module(name):
     v = verify_reference(f"torchvision:{name}")
     assert v.count("mismatch") == 0, [u for u in v.units if u.status == "mismatch"]

@@ -4,7 +4,7 @@ Nothing is allocated: parameters and buffers are swapped for meta tensors for th
 (``torch.func.functional_call``), so the user's model keeps its device, weights, training flag,
 state_dict keys, and gets no hooks (the module hooks used are global and removed afterwards).
 Every ATen op is attributed to the innermost running module and becomes a row through the same
-formulas as spec files; scaled_dot_product_attention is recorded as one op before it decomposes.
+formulas as spec files; attention, einsum and adaptive pooling are recorded as one op each.
 """
 
 from __future__ import annotations
