@@ -223,5 +223,119 @@ def verify(sources: Sequence[str], against: Optional[str], strict: bool, all_row
         raise SystemExit(1)
 
 
+@main.command()
+@click.option("--config", type=click.Path(dir_okay=False), help="costlab.toml or pyproject.toml (default: found from here up).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "github"]), default="table", show_default=True,
+              help="github: workflow annotations (::error file=...,line=...::) for failed limits.")
+def check(config: Optional[str], fmt: str) -> None:
+    """Hold models to their budgets: exit 0 all pass, 1 a limit is exceeded, 2 a config error."""
+    from pathlib import Path
+
+    from .budgets import find_config, run_checks
+    from .render.check import check_json, check_table, github_annotations
+
+    path = Path(config) if config else find_config(Path.cwd())
+    outcomes = run_checks(path)
+    shown = {"table": lambda: check_table(outcomes), "json": lambda: check_json(outcomes, str(path)),
+             "github": lambda: github_annotations(outcomes, str(path))}[fmt]()
+    click.echo(shown, nl=False)
+    if not all(o.ok for o in outcomes):
+        raise SystemExit(1)
+
+
+@main.group()
+def baseline() -> None:
+    """Save a model's costs, and review changes against them."""
+
+
+@baseline.command("save")
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Baseline file to write (JSON).")
+@input_option
+@batch_option
+@mode_option
+def baseline_save(source: str, output: str, input_shape: Any, batch: Any, mode: str) -> None:
+    """Write SOURCE's analysis (costlab.analysis/1 JSON) as a baseline to commit."""
+    from .files import write_atomic
+    from .render.data import to_json
+
+    (analysis,) = _analyze_all([source], input_shape, batch, mode, "macs")
+    write_atomic(output, to_json([analysis]))
+    t = analysis.total()
+    click.echo(f"saved {analysis.model}: {t.macs:,} MACs, {t.params:,} params -> {output}")
+
+
+@baseline.command("diff")
+@click.argument("baseline_file", type=click.Path(dir_okay=False))
+@click.argument("source")
+@click.option("--max-growth", default="0%", show_default=True, help="Allowed growth of total MACs and params (e.g. 2%).")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Compare blocks at this depth.")
+def baseline_diff(baseline_file: str, source: str, max_growth: str, depth: int) -> None:
+    """Per-block and total changes of SOURCE against a saved baseline; exit 1 past --max-growth."""
+    from pathlib import Path
+
+    from .baseline import diff, growth_failures, load_baseline, parse_growth, review_lines
+    from .shapes import parse_input
+
+    allowed = parse_growth(max_growth)
+    doc = load_baseline(Path(baseline_file))
+    shape = parse_input("x".join(str(d) for d in doc["input"]))
+    (analysis,) = _analyze_all([source], shape, doc["batch"], doc["mode"], "macs")
+    lines = review_lines(diff(doc, analysis, depth))
+    t = analysis.total()
+    click.echo(f"{source} vs baseline {baseline_file} ({doc['model']}, input {'x'.join(map(str, doc['input']))}, mode {doc['mode']}):")
+    click.echo("\n".join(f"  {line}" for line in lines) if lines else "  no change")
+    click.echo(f"  total: {doc['totals']['macs']:,} -> {int(t.macs):,} MACs; {doc['totals']['params']:,} -> {t.params:,} params")
+    failures = growth_failures(doc, analysis, allowed)
+    for failure in failures:
+        click.echo(f"FAIL: {failure}")
+    if failures:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--resolution", "resolutions", default="128:512:32", show_default=True,
+              help="Square input sizes: START:STOP:STEP (inclusive), a comma list, or one size.")
+@click.option("--budget", help="Report the largest resolution within this many MACs (e.g. 1.5G).")
+@batch_option
+@mode_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--chart", type=click.Path(dir_okay=False), help="Also draw MACs and params against resolution (.png or .svg).")
+def sweep(source: str, resolutions: str, budget: Optional[str], batch: Any, mode: str, fmt: str, chart: Optional[str]) -> None:
+    """Cost of SOURCE at many input resolutions, from one symbolic formula in the resolution R."""
+    from .numbers import format_si, parse_si
+    from .sources import load_source
+    from .sweep import largest_within, parse_range, resolution_sweep
+
+    sizes = parse_range(resolutions)
+    limit = None
+    if budget is not None:
+        try:
+            limit = parse_si(budget)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--budget") from None
+    from tqdm import tqdm
+
+    def progress(items: Any) -> Any:
+        return tqdm(items, desc="sweep", unit="pt", file=click.get_text_stream("stderr"), disable=len(sizes) < 2000)
+
+    points = resolution_sweep(load_source(source), sizes, batch, mode, progress)
+    from .render.sweep import sweep_text
+
+    click.echo(sweep_text(points, source, fmt), nl=False)
+    if chart:
+        from .render.charts import sweep_chart
+
+        sweep_chart(points, source, chart, limit)
+    if limit is not None and fmt == "table":
+        best = largest_within(points, limit)
+        if best is None:
+            click.echo(f"no resolution in the sweep stays within {format_si(limit)} MACs")
+        else:
+            click.echo(f"largest resolution within {format_si(limit)} MACs: {best.resolution}x{best.resolution} "
+                       f"({best.macs:,} MACs)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
@@ -122,15 +123,21 @@ def construct(ref: Reference, input_shape: Optional[Tuple[int, ...]] = None, dev
     if ref.is_torchvision and ref.factory.startswith("vit_") and "image_size" not in kwargs:
         kwargs["image_size"] = (input_shape or default_input(ref))[-1]  # ViT's position embedding depends on it
     try:
-        if device != "meta":
-            return factory(**kwargs)
-        try:
-            with torch.device("meta"):
-                return factory(**kwargs)
-        except (NotImplementedError, RuntimeError):
-            with parameters_on_meta():
-                return factory(**kwargs).to("meta")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torchvision's notes about init_weights defaults
+            return _build(factory, kwargs, device)
     except CostlabError:
         raise
     except Exception as e:  # the user's factory: any failure is reported, not a traceback
         raise CostlabError(f"{ref.text}: building the model failed: {type(e).__name__}: {e}") from None
+
+
+def _build(factory: Callable[..., nn.Module], kwargs: Dict[str, Any], device: str) -> nn.Module:
+    if device != "meta":
+        return factory(**kwargs)
+    try:
+        with torch.device("meta"):
+            return factory(**kwargs)
+    except (NotImplementedError, RuntimeError):
+        with parameters_on_meta():
+            return factory(**kwargs).to("meta")

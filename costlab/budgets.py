@@ -1,0 +1,234 @@
+"""Architecture budgets: limits on MACs, params and activations, per model and per block.
+
+Configured in ``pyproject.toml`` under ``[[tool.costlab.budget]]`` or in ``costlab.toml`` under
+``[[budget]]``; each entry names a SOURCE and its limits, SI strings ('1.5G') or exact integers:
+
+    [[tool.costlab.budget]]
+    source = "googlenet"
+    macs = "1.6G"
+    params = "7M"
+    [tool.costlab.budget.blocks]
+    "inception_*" = { macs = "200M" }
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import CostlabError
+from .numbers import format_int, format_si, parse_si
+
+LIMITS = ("macs", "params", "activations")
+ENTRY_KEYS = ("name", "source", "input", "batch", "mode", "blocks", *LIMITS)
+
+
+class ConfigError(CostlabError):
+    """A budget configuration problem, naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit: which model, which block pattern ('' for the whole model), which quantity, the maximum."""
+
+    model: str
+    pattern: str
+    quantity: str
+    maximum: int
+    line: int  # 1-based line of the limit in the config file (0 when unknown)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One model's budget entry."""
+
+    name: str
+    source: str
+    input: Optional[str]
+    batch: int
+    mode: str
+    limits: Tuple[Limit, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A limit checked: the measured value and whether it holds."""
+
+    limit: Limit
+    block: str
+    measured: int
+
+    @property
+    def ok(self) -> bool:
+        return self.measured <= self.limit.maximum
+
+    @property
+    def headroom(self) -> int:
+        return self.limit.maximum - self.measured
+
+    def describe(self) -> str:
+        """'googlenet: MACs 1,582,671,872 exceed the limit 1,500,000,000 (1.5G) by 82,671,872 (5.5%)'."""
+        what = f"{self.limit.model}{' ' + self.block if self.block else ''}: {self.limit.quantity}"
+        if self.ok:
+            return f"{what} {format_int(self.measured)} within {format_si(self.limit.maximum)} ({format_si(self.headroom)} headroom)"
+        over = -self.headroom
+        share = f" ({100 * over / self.limit.maximum:.1f}%)" if self.limit.maximum else ""
+        return (f"{what} {format_int(self.measured)} exceeds the limit {format_int(self.limit.maximum)} "
+                f"({format_si(self.limit.maximum)}) by {format_int(over)}{share}")
+
+
+@dataclass
+class _Locator:
+    """Finds the line of a key in a TOML file, section by section (tomllib keeps no positions)."""
+
+    lines: List[str]
+    header: str
+    sections: List[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        pattern = re.compile(r"^\s*\[\[\s*" + re.escape(self.header) + r"\s*\]\]")
+        self.sections = [i for i, line in enumerate(self.lines) if pattern.match(line)]
+
+    def line_of(self, index: int, key: str) -> int:
+        if index >= len(self.sections):
+            return 0
+        start = self.sections[index]
+        end = self.sections[index + 1] if index + 1 < len(self.sections) else len(self.lines)
+        quoted = re.compile(r'^\s*(["\']?)' + re.escape(key) + r'\1\s*=')
+        for i in range(start, end):
+            if quoted.match(self.lines[i]) or (f'"{key}"' in self.lines[i] and "=" in self.lines[i]):
+                return i + 1
+        return start + 1
+
+
+def _limit_value(value: Any, where: str) -> int:
+    try:
+        result = parse_si(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if result < 0:
+        raise ConfigError(f"{where}: a limit cannot be negative")
+    return result
+
+
+def read_config(path: Path) -> List[Budget]:
+    """Budgets from a pyproject.toml ([tool.costlab]) or costlab.toml file."""
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    if path.name == "pyproject.toml":
+        section, prefix = data.get("tool", {}).get("costlab"), "tool.costlab"
+        if section is None:
+            raise ConfigError(f"{path}: no [tool.costlab] section")
+    else:
+        section, prefix = data, ""
+    header = f"{prefix}.budget" if prefix else "budget"
+    for key in section:
+        if key != "budget":
+            raise ConfigError(f"{path}: {prefix + '.' if prefix else ''}{key}: unknown key (allowed: budget)")
+    entries = section.get("budget", [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: {header}: expected one or more [[{header}]] tables")
+    locator = _Locator(text.splitlines(), header)
+    return [_budget(entry, i, f"{path}: {header}[{i + 1}]", locator) for i, entry in enumerate(entries)]
+
+
+def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a table")
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(ENTRY_KEYS)})")
+    source = entry.get("source")
+    if not isinstance(source, str) or not source:
+        raise ConfigError(f"{where}.source: required: a built-in model, a spec file or module:factory")
+    name = entry.get("name", source)
+    mode = entry.get("mode", "infer")
+    if mode not in ("infer", "train"):
+        raise ConfigError(f"{where}.mode: must be 'infer' or 'train', got {mode!r}")
+    batch = entry.get("batch", 1)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise ConfigError(f"{where}.batch: must be a positive integer, got {batch!r}")
+    shape = entry.get("input")
+    if shape is not None:
+        from .shapes import parse_input
+
+        try:
+            parse_input(str(shape))
+        except ValueError as e:
+            raise ConfigError(f"{where}.input: {e}") from None
+    limits = [Limit(name, "", q, _limit_value(entry[q], f"{where}.{q}"), locator.line_of(index, q)) for q in LIMITS if q in entry]
+    blocks = entry.get("blocks", {})
+    if not isinstance(blocks, dict):
+        raise ConfigError(f"{where}.blocks: expected a table of name patterns")
+    for pattern, block_limits in blocks.items():
+        spot = f"{where}.blocks.{pattern}"
+        if not isinstance(block_limits, dict) or not block_limits:
+            raise ConfigError(f"{spot}: expected a table like {{ macs = \"200M\" }}")
+        for q, value in block_limits.items():
+            if q not in LIMITS:
+                raise ConfigError(f"{spot}.{q}: unknown key (allowed: {', '.join(LIMITS)})")
+            limits.append(Limit(name, pattern, q, _limit_value(value, f"{spot}.{q}"), locator.line_of(index, pattern)))
+    if not limits:
+        raise ConfigError(f"{where}: no limit given (set macs, params, activations or blocks)")
+    return Budget(name, source, shape, batch, mode, tuple(limits))
+
+
+def evaluate(budget: Budget, analysis: Any) -> List[Outcome]:
+    """Every limit of ``budget`` against an analysis; a block pattern checks each block it matches."""
+    outcomes = []
+    totals = analysis.total()
+    for limit in budget.limits:
+        if not limit.pattern:
+            outcomes.append(Outcome(limit, "", int(getattr(totals, limit.quantity))))
+            continue
+        depth = limit.pattern.count(".") + 1
+        blocks = [r for r in analysis.by_depth(depth).rows if fnmatch.fnmatchcase(r.name, limit.pattern)]
+        if not blocks:
+            raise ConfigError(f"{budget.name}: block pattern {limit.pattern!r} matches no block of {budget.source}")
+        outcomes += [Outcome(limit, r.name, int(getattr(r, limit.quantity))) for r in blocks]
+    return outcomes
+
+
+def analyze_budget(budget: Budget) -> Any:
+    """The analysis a budget entry describes."""
+    from .analysis import analyze
+    from .shapes import parse_input
+    from .sources import load_source
+
+    shape = parse_input(budget.input) if budget.input else None
+    return analyze(load_source(budget.source, shape, budget.batch, budget.mode), shape, budget.batch, budget.mode)
+
+
+def find_config(start: Path) -> Path:
+    """costlab.toml, else a pyproject.toml with [tool.costlab], in ``start`` or a parent folder."""
+    for folder in [start, *start.parents]:
+        if (folder / "costlab.toml").is_file():
+            return folder / "costlab.toml"
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.costlab" in pyproject.read_text(encoding="utf-8"):
+            return pyproject
+    raise ConfigError(f"no costlab.toml or pyproject.toml with [tool.costlab] in {start} or its parents (use --config)")
+
+
+def run_checks(config: Path) -> List[Outcome]:
+    """Read a config and check every budget in it."""
+    outcomes: List[Outcome] = []
+    for budget in read_config(config):
+        outcomes += evaluate(budget, analyze_budget(budget))
+    return outcomes
+
+
+def outcome_dict(o: Outcome) -> Dict[str, Any]:
+    """JSON form of an outcome."""
+    return {"model": o.limit.model, "block": o.block, "pattern": o.limit.pattern, "quantity": o.limit.quantity,
+            "measured": o.measured, "limit": o.limit.maximum, "headroom": o.headroom, "ok": o.ok, "line": o.limit.line}
