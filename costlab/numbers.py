@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 _SUFFIXES = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
@@ -17,11 +18,17 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@lru_cache(maxsize=4096)
+def expr_text(value: Any) -> str:
+    """str() of a sympy expression, cached: printing nested floors dominates symbolic analyses."""
+    return str(value)
+
+
 def format_int(value: Any) -> str:
     """Exact integer with thousands separators (112,896,000); symbolic values as their formula."""
     if is_int(value):
         return f"{value:,}"
-    return str(value)
+    return expr_text(value)
 
 
 def format_si(value: Any) -> str:
@@ -33,7 +40,7 @@ def format_si(value: Any) -> str:
     if not is_int(value):
         if isinstance(value, float):
             return format_si(round(value))
-        return str(value)
+        return expr_text(value)
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
     if magnitude < 1000:

@@ -60,7 +60,9 @@ def format_dim(dim: Dim) -> str:
     """One dimension as text: 14, H, (floor(H/2) + 1)."""
     if is_int(dim):
         return str(dim)
-    text = str(dim)
+    from .numbers import expr_text
+
+    text = expr_text(dim)
     return text if _NAME.match(text) else f"({text})"
 
 
@@ -145,6 +147,8 @@ def same_dim(a: Dim, b: Dim) -> bool:
     """Exact equality of two dimensions; symbolic ones must simplify to the same expression."""
     if is_int(a) and is_int(b):
         return int(a) == int(b)
+    if a == b:  # structurally identical expressions (the common case) need no simplification
+        return True
     import sympy
 
     return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0

@@ -88,13 +88,11 @@ def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: s
         symbolic = analyze(graph, (channels, r, r), batch, mode).total()
     except SpecError as e:
         raise CostlabError(f"{graph.name} cannot be swept symbolically: {e}") from None
-    smallest, largest = min(sizes), max(sizes)
-    for size in (smallest, largest):  # raises a SpecError naming the layer when a size is too small
+    macs_at, acts_at = _compile(symbolic.macs, r), _compile(symbolic.activations, r)
+    for size in (min(sizes), max(sizes)):  # raises a SpecError naming the layer when a size is too small
         check = analyze(graph, (channels, size, size), batch, mode).total()
-        macs_at, acts_at = _compile(symbolic.macs, r), _compile(symbolic.activations, r)
         if (macs_at(size), acts_at(size), symbolic.params) != (check.macs, check.activations, check.params):
             raise CostlabError(f"{graph.name}: the symbolic formula disagrees with the numeric analysis at {size} (a costlab bug)")
-    macs_at, acts_at = _compile(symbolic.macs, r), _compile(symbolic.activations, r)
     iterate = progress(sizes) if progress else sizes
     return [Point(s, macs_at(s), int(symbolic.params), acts_at(s)) for s in iterate]
 
