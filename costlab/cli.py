@@ -235,6 +235,8 @@ def check(config: Optional[str], fmt: str) -> None:
     from .render.check import check_json, check_table, github_annotations
 
     path = Path(config) if config else find_config(Path.cwd())
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())  # annotations name files relative to the repository root
     outcomes = run_checks(path)
     shown = {"table": lambda: check_table(outcomes), "json": lambda: check_json(outcomes, str(path)),
              "github": lambda: github_annotations(outcomes, str(path))}[fmt]()
