@@ -40,8 +40,8 @@ class Linear:
 
 
 @dataclass(frozen=True)
-class MaxPool2d:
-    """Max pooling (torch.nn.MaxPool2d)."""
+class _Pool2d:
+    """The window of a max or average pool."""
 
     kernel: Pair = spec_field("pair", doc="window size")
     stride: Pair = spec_field("pair_or_none", None, "stride (default: the kernel size)")
@@ -50,13 +50,13 @@ class MaxPool2d:
 
 
 @dataclass(frozen=True)
-class AvgPool2d:
-    """Average pooling (torch.nn.AvgPool2d)."""
+class MaxPool2d(_Pool2d):
+    """Max pooling (torch.nn.MaxPool2d)."""
 
-    kernel: Pair = spec_field("pair", doc="window size")
-    stride: Pair = spec_field("pair_or_none", None, "stride (default: the kernel size)")
-    padding: Pair = spec_field("pad_pair", (0, 0), "padding per side")
-    ceil_mode: bool = spec_field("bool", False, "round output sizes up")
+
+@dataclass(frozen=True)
+class AvgPool2d(_Pool2d):
+    """Average pooling (torch.nn.AvgPool2d)."""
 
 
 @dataclass(frozen=True)

@@ -99,22 +99,19 @@ def group_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any)
     return GroupNorm(groups=int(a["group"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
 
 
-def max_pool(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    if a["self"].dim() != 4 or _pair(a.get("dilation"), 1) != (1, 1):
-        return unsupported("max_pool2d (dilated or not 4-d)", out)
-    kernel = _pair(a["kernel_size"])
-    layer = MaxPool2d(kernel=kernel, stride=_pair(a.get("stride"), kernel), padding=_pair(a.get("padding"), 0),
-                      ceil_mode=bool(a.get("ceil_mode", False)))
-    return layer, (_shape(a["self"]),)
+def _pool(cls: type, kind: str) -> Handler:
+    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+        if a["self"].dim() != 4 or _pair(a.get("dilation"), 1) != (1, 1):
+            return unsupported(f"{kind} (dilated or not 4-d)", out)
+        kernel = _pair(a["kernel_size"])
+        layer = cls(kernel=kernel, stride=_pair(a.get("stride"), kernel), padding=_pair(a.get("padding"), 0),
+                    ceil_mode=bool(a.get("ceil_mode", False)))
+        return layer, (_shape(a["self"]),)
+
+    return handler
 
 
-def avg_pool(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    if a["self"].dim() != 4:
-        return unsupported("avg_pool2d (not 4-d)", out)
-    kernel = _pair(a["kernel_size"])
-    layer = AvgPool2d(kernel=kernel, stride=_pair(a.get("stride"), kernel), padding=_pair(a.get("padding"), 0),
-                      ceil_mode=bool(a.get("ceil_mode", False)))
-    return layer, (_shape(a["self"]),)
+max_pool, avg_pool = _pool(MaxPool2d, "max_pool2d"), _pool(AvgPool2d, "avg_pool2d")
 
 
 def adaptive_avg_pool(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
