@@ -224,6 +224,61 @@ def verify(sources: Sequence[str], against: Optional[str], strict: bool, all_row
 
 
 @main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Chart file (.png or .svg).")
+@click.option("--kind", type=click.Choice(["layers", "ops", "cumulative", "compare", "sweep"]), default=None,
+              help="layers (default for one model), ops, cumulative, compare (default for several).")
+@click.option("--depth", type=click.IntRange(min=1), default=None, help="Blocks for the layers chart (default: 1).")
+@input_option
+@batch_option
+@mode_option
+def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optional[int], input_shape: Any, batch: Any, mode: str) -> None:
+    """Draw MACs and params per layer or block, by layer type, cumulatively, or compare models."""
+    from .render.charts import KINDS, compare_figure, save
+
+    analyses = _analyze_all(sources, input_shape, batch, mode, "macs")
+    kind = kind or ("compare" if len(analyses) > 1 else "layers")
+    if kind == "sweep":
+        raise click.UsageError("use costlab sweep SOURCE --chart FILE for resolution sweeps")
+    if kind == "compare":
+        if len(analyses) < 2:
+            raise click.UsageError("a compare chart needs two or more models")
+        fig = compare_figure(analyses)
+    else:
+        if len(analyses) != 1:
+            raise click.UsageError(f"a {kind} chart shows one model; use --kind compare for several")
+        analysis = analyses[0].by_depth(depth or 1) if kind == "layers" else analyses[0]
+        fig = KINDS[kind](analysis)
+    save(fig, output)
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The .html file to write (atomically).")
+@click.option("--verify", "with_verify", is_flag=True, help="Run the fvcore check and show its status per layer (torch extra).")
+@input_option
+@batch_option
+@mode_option
+@convention_option
+def report(sources: Sequence[str], output: str, with_verify: bool, input_shape: Any, batch: Any, mode: str, convention: str) -> None:
+    """One self-contained HTML report: totals, charts, a sortable and filterable layer table."""
+    from .files import write_atomic
+    from .render.report import render_report
+
+    analyses = _analyze_all(sources, input_shape, batch, mode, convention)
+    verifications = None
+    if with_verify:
+        from .bridge.verify import verify_graph, verify_reference
+        from .sources import load_source
+
+        verifications = [verify_reference(s, input_shape, mode) if ":" in s and not s.endswith((".yaml", ".yml", ".toml", ".json"))
+                         else verify_graph(load_source(s), input_shape, mode) for s in sources]
+    write_atomic(output, render_report(analyses, verifications))
+    click.echo(f"wrote {output}")
+
+
+@main.command()
 @click.option("--config", type=click.Path(dir_okay=False), help="costlab.toml or pyproject.toml (default: found from here up).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "github"]), default="table", show_default=True,
               help="github: workflow annotations (::error file=...,line=...::) for failed limits.")
