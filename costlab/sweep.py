@@ -19,12 +19,13 @@ from .graph import Graph
 
 @dataclass(frozen=True)
 class Point:
-    """Cost at one resolution (square input RxR)."""
+    """Cost at one resolution (square input RxR) and width multiplier."""
 
     resolution: int
     macs: int
     params: int
     activations: int
+    width: float = 1.0
 
 
 def parse_range(text: str) -> List[int]:
@@ -97,7 +98,66 @@ def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: s
     return [Point(s, macs_at(s), int(symbolic.params), acts_at(s)) for s in iterate]
 
 
-def largest_within(points: List[Point], budget: int) -> Optional[Point]:
-    """The largest resolution whose MACs stay within ``budget``."""
+def largest_within(points: List[Point], budget: int, by: str = "resolution") -> Optional[Point]:
+    """The largest resolution (or width) whose MACs stay within ``budget``."""
     within = [p for p in points if p.macs <= budget]
-    return max(within, key=lambda p: p.resolution) if within else None
+    return max(within, key=lambda p: p.resolution if by == "resolution" else p.width) if within else None
+
+
+def widen(graph: Graph, factor: float) -> Graph:
+    """The graph with every conv's and hidden linear layer's output channels scaled by ``factor``
+    (rounded, at least 1); the classifier (a linear layer no weighted layer follows) keeps its outputs.
+    Depthwise convs (groups == channels) follow their input; other grouped convs are not supported."""
+    from dataclasses import replace
+
+    from .layers import Conv2d, Linear
+
+    readers: dict = {}
+    for node in graph.nodes:
+        for ref in node.inputs:
+            readers.setdefault(ref, []).append(node)
+    feeds_weighted: dict = {}
+    for node in reversed(graph.nodes):
+        feeds_weighted[node.name] = any(isinstance(r.layer, (Conv2d, Linear)) or feeds_weighted.get(r.name, False)
+                                        for r in readers.get(node.name, []))
+    channels = analyze(graph).rows  # input channels of each conv, to recognise depthwise ones
+    in_channels = {r.name: r.in_shapes[0][1] for r in channels if r.in_shapes and len(r.in_shapes[0]) > 1}
+    nodes = []
+    for node in graph.nodes:
+        layer = node.layer
+        if isinstance(layer, Conv2d):
+            if layer.groups > 1 and not (layer.groups == layer.out_channels == in_channels.get(node.name)):
+                raise CostlabError(f"{graph.name}: layer '{node.name}': a width multiplier does not support grouped convs")
+            out = max(1, round(layer.out_channels * factor))
+            layer = replace(layer, out_channels=out, groups=out if layer.groups > 1 else 1)
+        elif isinstance(layer, Linear) and feeds_weighted[node.name]:
+            layer = replace(layer, out_features=max(1, round(layer.out_features * factor)))
+        nodes.append(replace(node, layer=layer))
+    return replace(graph, nodes=tuple(nodes), name=f"{graph.name} x{factor:g}")
+
+
+def width_sweep(graph: Graph, factors: Iterable[float], resolution: Optional[int] = None, batch: int = 1,
+                mode: str = "infer") -> List[Point]:
+    """Cost at each width multiplier (channel counts are integers, so each point is a numeric analysis)."""
+    shape = graph.input_shape if resolution is None else (graph.input_shape[0], resolution, resolution)
+    points = []
+    for factor in factors:
+        t = analyze(widen(graph, factor), shape, batch, mode).total()
+        points.append(Point(shape[-1], int(t.macs), t.params, int(t.activations), factor))
+    return points
+
+
+def parse_factors(text: str) -> List[float]:
+    """'0.5:2:0.25' -> [0.5, 0.75, ..., 2.0]; '0.5,1,2' -> those."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(v) for v in text.split(":"))
+            count = int(round((stop - start) / step)) + 1
+            values = [round(start + i * step, 6) for i in range(count)]
+        else:
+            values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise CostlabError(f"--width: expected START:STOP:STEP or a comma list, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise CostlabError(f"--width: multipliers must be positive, got {text!r}")
+    return values

@@ -152,3 +152,24 @@ def test_sweep_formats_chart_and_errors(cli, tmp_path):
     assert cli("sweep", "googlenet", "--chart", str(chart)).exit_code == 0 and chart.read_text().startswith("<?xml")
     assert cli("sweep", "googlenet", "--resolution", "8:64:8").exit_code == 2  # too small for the pools: names the layer
     assert cli("sweep", "fc-head").exit_code == 2  # a flatten into a fixed fc cannot be symbolic
+
+
+def test_width_multiplier():
+    from costlab.sweep import widen, width_sweep
+
+    naive = load_source("naive")
+    half = analyze(widen(naive, 0.5)).total()
+    # 24 filters instead of 48: (14x14x24) x (5x5x480) = 56,448,000 MACs; 5x5x480x24 + 24 = 288,024 params
+    assert (half.macs, half.params) == (56_448_000, 288_024)
+    double = analyze(widen(load_source("bottleneck"), 2)).total()
+    # 32 reductions, 96 filters: (14x14x32) x (1x1x480) + (14x14x96) x (5x5x32) = 3,010,560 + 15,052,800
+    assert double.macs == 3_010_560 + 15_052_800 == 18_063_360
+    googlenet = load_source("googlenet")
+    points = width_sweep(googlenet, [0.5, 1.0])
+    assert points[1].macs == 1_582_671_872 and points[1].params == 6_998_552  # x1 is the model itself
+    assert analyze(widen(googlenet, 0.5)).rows[-1].out_shape == (1, 1000)  # the classifier keeps 1000 classes
+
+
+def test_width_sweep_cli(cli):
+    out = cli("sweep", "googlenet", "--width", "0.5:1.5:0.25", "--budget", "1.5G").output
+    assert "largest width within 1.5G MACs: x0.75 (912,572,544 MACs)" in out

@@ -30,20 +30,20 @@ def save(fig: Any, path: str) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def sweep_chart(points: List[Any], source: str, path: str, budget: Optional[int] = None) -> None:
-    """MACs (and params) against input resolution, with the budget line when given."""
+def sweep_chart(points: List[Any], source: str, path: str, budget: Optional[int] = None, by: str = "resolution") -> None:
+    """MACs (and params) against input resolution or width multiplier, with the budget line when given."""
     fig = _figure(2, 3.2)
     macs_ax, params_ax = fig.subplots(2, 1, sharex=True)
-    xs = [p.resolution for p in points]
+    xs = [p.resolution if by == "resolution" else p.width for p in points]
     macs_ax.plot(xs, [p.macs / 1e9 for p in points], marker="." if len(xs) < 60 else None)
     macs_ax.set_ylabel("GMACs")
-    macs_ax.set_title(f"{source}: cost against input resolution")
+    macs_ax.set_title(f"{source}: cost against {'input resolution' if by == 'resolution' else 'width multiplier'}")
     if budget is not None:
         macs_ax.axhline(budget / 1e9, color="tab:red", linestyle="--", label=f"budget {budget / 1e9:g} GMACs")
         macs_ax.legend()
     params_ax.plot(xs, [p.params / 1e6 for p in points], color="tab:green")
     params_ax.set_ylabel("params (M)")
-    params_ax.set_xlabel("input resolution (R x R)")
+    params_ax.set_xlabel("input resolution (R x R)" if by == "resolution" else "width multiplier")
     for ax in (macs_ax, params_ax):
         ax.grid(alpha=0.3)
     save(fig, path)
