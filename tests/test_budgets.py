@@ -147,7 +147,7 @@ def test_sweep_budget_answer(cli):
 def test_sweep_formats_chart_and_errors(cli, tmp_path):
     csv = cli("sweep", "naive", "--resolution", "7,14", "--format", "csv").output.splitlines()
     # naive: 5x5x480x48 = 576,000 MACs per output position: 7x7 -> 28,224,000 ; 14x14 -> 112,896,000
-    assert csv == ["resolution,macs,params,activations", "7,28224000,576048,4704", "14,112896000,576048,18816"]
+    assert csv == ["resolution,width,macs,params,activations", "7,1,28224000,576048,4704", "14,1,112896000,576048,18816"]
     chart = tmp_path / "sweep.svg"
     assert cli("sweep", "googlenet", "--chart", str(chart)).exit_code == 0 and chart.read_text().startswith("<?xml")
     assert cli("sweep", "googlenet", "--resolution", "8:64:8").exit_code == 2  # too small for the pools: names the layer
