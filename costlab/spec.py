@@ -150,8 +150,10 @@ class _Walker:
     def _residual(self, item: Mapping[str, Any], full: str, start: str, train_only: bool) -> str:
         body = self.sequence(item.get("body"), full, start, train_only, full, "body")
         shortcut = start
-        if item.get("shortcut") is not None:
-            shortcut = self.element({"type": "sequence", "name": "shortcut", "layers": item["shortcut"]}, full, start, train_only, full)
+        given = item.get("shortcut")
+        if given is not None:  # a list of layers (group 'shortcut'), or one layer or named group
+            spec = {"type": "sequence", "name": "shortcut", "layers": given} if isinstance(given, list) else given
+            shortcut = self.element(spec, full, start, train_only, f"{full}.shortcut")
         return self._merge(dict(item, merge="add"), full, [shortcut, body], train_only, "add")
 
 
