@@ -22,3 +22,26 @@ def test_spec_equals_torchvision_layer_by_layer(name):
     assert spec.total().macs == real.total().macs and round(spec.total().macs / 1e9, 3) == gmacs
     costly = lambda a: {r.name: (r.macs, r.params) for r in a.rows if r.macs or r.params}  # noqa: E731
     assert costly(spec) == costly(real)  # same names, same MACs and params for every conv, norm and linear
+
+
+def test_inception_v3_spec_equals_torchvision_in_both_modes():
+    """torchvision metadata: 5.713 GFLOPS at inference, 27,161,264 params with the auxiliary head."""
+    costly = lambda a: {r.name: (r.macs, r.params) for r in a.rows if r.macs or r.params}  # noqa: E731
+    spec, real = analyze(load_source("inception-v3")), analyze(load_source("torchvision:inception_v3"))
+    assert costly(spec) == costly(real)
+    assert spec.total().params == 23_834_568 and round(spec.total().macs / 1e9, 3) == 5.713
+    # training mode (batch 2: batch norm in training needs 2+ values per channel at the aux head's 1x1 map)
+    spec_t = analyze(load_source("inception-v3"), batch=2, mode="train")
+    real_t = analyze(load_source("torchvision:inception_v3", batch=2, mode="train"), mode="train")
+    assert spec_t.total().params == real_t.total().params == 27_161_264
+    assert spec_t.total().macs == real_t.total().macs
+    assert {k: v for k, v in costly(spec_t).items() if k.startswith("AuxLogits")} == \
+        {k: v for k, v in costly(real_t).items() if k.startswith("AuxLogits")}
+
+
+def test_the_story_in_one_table(cli):
+    out = cli("compare", "googlenet", "alexnet", "vgg16", "resnet50", "inception-v3").output
+    alexnet = next(l for l in out.splitlines() if l.startswith("alexnet"))
+    # 61,100,840 / 6,998,552 = 8.73: the paper's "12x fewer parameters than AlexNet" does not hold for
+    # the network as its Table 1 specifies it (nor for torchvision's: 61,100,840 / 6,624,904 = 9.22)
+    assert "8.73x more params" in alexnet and "2.22x fewer MACs" in alexnet
