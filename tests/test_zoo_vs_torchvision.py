@@ -45,3 +45,27 @@ def test_the_story_in_one_table(cli):
     # 61,100,840 / 6,998,552 = 8.73: the paper's "12x fewer parameters than AlexNet" does not hold for
     # the network as its Table 1 specifies it (nor for torchvision's: 61,100,840 / 6,624,904 = 9.22)
     assert "8.73x more params" in alexnet and "2.22x fewer MACs" in alexnet
+
+
+def _costly(analysis, rename=lambda n: n):
+    return {rename(r.name.split("#")[0]): (r.macs, r.params) for r in analysis.rows if r.macs or r.params}
+
+
+def test_inception_v4_spec_equals_timm_layer_by_layer():
+    pytest.importorskip("timm")
+    spec, real = analyze(load_source("inception-v4")), analyze(load_source("timm:inception_v4"))
+    assert _costly(spec) == _costly(real)  # 299 conv, norm and linear layers, same names
+    # timm's model card: 42.7M params, 12.3 GMACs at 299x299
+    assert spec.total().params == 42_679_816 and spec.total().macs == 12_253_974_624
+
+
+def test_inception_v2_spec_equals_the_caffe_bn_inception():
+    """Checked against BNInception from the pretrainedmodels package (a port of the released Caffe model)."""
+    import re
+
+    pytest.importorskip("pretrainedmodels")
+    spec = analyze(load_source("inception-v2"))
+    real = analyze(load_source("pretrainedmodels.models.bninception:BNInception"))
+    flat_to_dotted = lambda n: re.sub(r"^(conv\d|inception_\d[a-e])_", r"\1.", n)  # noqa: E731
+    assert _costly(spec) == _costly(real, flat_to_dotted)
+    assert spec.total().params == 11_295_240 and spec.total().macs == 2_032_600_064

@@ -1,4 +1,4 @@
-"""Python model references: 'torchvision:NAME[?k=v&...]' or 'package.module:factory[?k=v&...]'.
+"""Python model references: 'torchvision:NAME', 'timm:NAME' or 'package.module:factory', each [?k=v&...].
 
 Models are constructed on the meta device (no weights are allocated); torchvision models always
 with ``weights=None`` (nothing is downloaded).
@@ -72,6 +72,14 @@ def default_input(ref: Reference) -> Tuple[int, int, int]:
             return (3, int(size), int(size))
         except (ValueError, AttributeError, KeyError):
             pass
+    if ref.module == "timm":
+        try:
+            import timm
+
+            size = timm.get_pretrained_cfg(ref.factory).input_size
+            return (int(size[0]), int(size[1]), int(size[2]))
+        except (ImportError, AttributeError, RuntimeError, TypeError):
+            pass
     return (3, 224, 224)
 
 
@@ -86,6 +94,15 @@ def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
         if kwargs["weights"] is not None:
             raise CostlabError(f"{ref.text}: weights cannot be downloaded here; costs do not depend on them (use weights=None)")
         return torchvision.models.get_model_builder(ref.factory), kwargs
+    if ref.module == "timm":
+        try:
+            import timm
+        except ImportError as e:
+            raise CostlabError(f"{ref.text}: timm is not installed: {e}") from None
+        if not timm.is_model(ref.factory):
+            raise CostlabError(f"{ref.text}: timm has no model {ref.factory!r}")
+        kwargs.setdefault("pretrained", False)
+        return (lambda **kw: timm.create_model(ref.factory, **kw)), kwargs
     try:
         module = importlib.import_module(ref.module)
     except ImportError as e:
