@@ -66,6 +66,21 @@ convention_option = click.option("--convention", type=click.Choice(_conventions(
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
 
 
+profile_options = [
+    click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True),
+    click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True),
+    click.option("--channels-last", is_flag=True, help="Run in channels_last memory format."),
+    click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Timed runs (median)."),
+    click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True, help="Untimed runs first."),
+]
+
+
+def _profile_options(fn: Any) -> Any:
+    for option in reversed(profile_options):
+        fn = option(fn)
+    return fn
+
+
 def _analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str) -> List[Any]:
     from .analysis import analyze
     from .sources import load_source
@@ -152,14 +167,25 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @convention_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
+@click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
+@_profile_options
 @output_option
 def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, fmt: str,
-            formulas: Optional[bool], output: Optional[str]) -> None:
+            formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
+            output: Optional[str]) -> None:
     """Totals of two or more models side by side, with ratios against the first."""
     if len(sources) < 2:
         raise click.UsageError("compare needs at least two models, e.g. costlab compare naive bottleneck")
     analyses = _analyze_all(sources, input_shape, batch, mode, convention)
     from .render import data, table
+
+    if measure:
+        from .bridge.profile import profile_source
+        from .render.table import measure_lines
+
+        timed = [profile_source(s, input_shape, device=device, dtype=dtype, batch=int(batch), channels_last=channels_last,
+                                warmup=warmup, repeats=repeats)[1] for s in sources]
+        click.echo(measure_lines(analyses, timed), nl=False)
 
     if fmt == "json":
         text = data.to_json(analyses)
@@ -276,6 +302,53 @@ def report(sources: Sequence[str], output: str, with_verify: bool, input_shape: 
                          else verify_graph(load_source(s), input_shape, mode) for s in sources]
     write_atomic(output, render_report(analyses, verifications))
     click.echo(f"wrote {output}")
+
+
+def _roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float]) -> Any:
+    """The roofline device: flags, else a datasheet GPU, else a measurement (--calibrate, or always on a CPU)."""
+    from .bridge.profile import _device_name, calibrate
+    from .roofline import Device, known_device
+
+    name = _device_name(device)
+    known = None if calibrate_ else known_device(name) if device == "cuda" else None
+    if known is None and (peak_tflops is None or bandwidth_gbs is None):
+        peak, bandwidth = calibrate(device, dtype)
+        known = Device(f"{name} (measured)", {dtype: peak}, bandwidth, "costlab --calibrate: matmul and copy on this machine")
+    if peak_tflops is not None or bandwidth_gbs is not None:
+        base = known
+        known = Device(name, {dtype: peak_tflops * 1e12 if peak_tflops else base.peak_flops[dtype]},
+                       bandwidth_gbs * 1e9 if bandwidth_gbs else base.bandwidth, "given by flags")
+    return known
+
+
+@main.command()
+@click.argument("source")
+@input_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@_profile_options
+@click.option("--calibrate", "calibrate_", is_flag=True, help="Measure the device's peak FLOP/s and bandwidth for the roofline.")
+@click.option("--peak-tflops", type=float, help="Override the roofline's peak (TFLOP/s).")
+@click.option("--bandwidth-gbs", type=float, help="Override the roofline's memory bandwidth (GB/s).")
+@click.option("--all", "all_rows", is_flag=True, help="Also list layers without multiply-adds.")
+@click.option("--chart", type=click.Path(dir_okay=False), help="Also draw the roofline (.png or .svg).")
+def profile(source: str, input_shape: Any, batch: int, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
+            calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float], all_rows: bool, chart: Optional[str]) -> None:
+    """Measured time per layer next to MACs, achieved TFLOP/s, arithmetic intensity and the roofline bound."""
+    try:
+        from .bridge.profile import profile_source
+    except ImportError as e:
+        raise InputError(f"profile needs the torch extra (pip install 'costlab[torch]'): {e}") from None
+    from .render.profile import measured_rows, profile_table
+
+    analysis, measured = profile_source(source, input_shape, device=device, dtype=dtype, batch=batch,
+                                        channels_last=channels_last, warmup=warmup, repeats=repeats)
+    roof = _roof(device, dtype, calibrate_, peak_tflops, bandwidth_gbs)
+    click.echo(profile_table(analysis, measured, roof, dtype, only_costly=not all_rows), nl=False)
+    if chart:
+        from .render.charts import roofline_figure, save
+
+        save(roofline_figure(measured_rows(analysis, measured, roof, dtype), roof, dtype, f"{source}: roofline, {dtype}"), chart)
+        click.echo(f"wrote {chart}")
 
 
 @main.command()

@@ -171,3 +171,25 @@ def svg_text(fig: Any) -> str:
 
 
 KINDS = {"layers": layers_figure, "ops": ops_figure, "cumulative": cumulative_figure}
+
+
+def roofline_figure(measured: Sequence[Any], device: Any, dtype: str, title: str) -> Any:
+    """Log-log roofline: intensity (FLOP/byte) against achieved FLOP/s, the device's roof, a dot per layer."""
+    points = [m for m in measured if m.intensity and m.achieved > 0]
+    if not points:
+        raise CostlabError("nothing to plot: no timed layer with multiply-adds")
+    fig = _figure(1, 4.5)
+    ax = fig.subplots()
+    lo = min(m.intensity for m in points) / 2
+    hi = max(max(m.intensity for m in points) * 2, device.peak_flops[dtype] / device.bandwidth * 4)
+    xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
+    ax.plot(xs, [device.bound(x, dtype) for x in xs], color="black", label=f"{device.name} roof")
+    ax.scatter([m.intensity for m in points], [m.achieved for m in points], s=12, color="tab:blue", label="layers")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOP/byte)")
+    ax.set_ylabel("achieved FLOP/s")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return fig

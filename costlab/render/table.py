@@ -103,3 +103,19 @@ def formulas_block(analysis: Any) -> str:
     if len(lines) == 1:
         lines.append("  (no layer with MACs or params)")
     return "\n".join(lines) + "\n"
+
+
+def measure_lines(analyses: Sequence[Any], profiles: Sequence[Any]) -> str:
+    """'bottleneck: 21.4x fewer MACs, 4.6x faster (0.412 ms vs 1.905 ms, cpu float32, batch 256)' per model."""
+    base, base_time = analyses[0], profiles[0].forward
+    p0 = profiles[0]
+    lines = [f"measured on {p0.device_name} ({p0.device}, {p0.dtype}, batch {p0.batch}), median forward time:"]
+    for a, p in zip(analyses, profiles):
+        if a is base:
+            lines.append(f"  {a.model}: {p.forward * 1e3:.3f} ms (baseline)")
+            continue
+        speed = base_time / p.forward
+        faster = f"{speed:.1f}x faster" if speed >= 1 else f"{1 / speed:.1f}x slower"
+        lines.append(f"  {a.model}: {ratio_text(base.total().macs, a.total().macs, 'MACs')}, {faster} "
+                     f"({p.forward * 1e3:.3f} ms vs {base_time * 1e3:.3f} ms)")
+    return "\n".join(lines) + "\n\n"

@@ -1,0 +1,150 @@
+"""Measured time per layer and for the whole forward pass, next to the counted cost.
+
+CPU: time.perf_counter around each leaf module (forward pre/post hooks, added to costlab's own copy of
+the model, never the user's); CUDA: CUDA events, synchronised once per repeat. Warm-up runs first,
+then the median of repeats. The instrumentation overhead is measured: the same forward with and
+without the hooks.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import torch
+from torch import nn
+
+from ..errors import CostlabError
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Median seconds per module name, the whole forward with and without hooks, and the setting."""
+
+    model: str
+    device: str
+    device_name: str
+    dtype: str
+    batch: int
+    per_module: Dict[str, float]
+    forward: float
+    forward_hooked: float
+
+    @property
+    def overhead(self) -> float:
+        """Extra time the hooks add to one forward pass (seconds)."""
+        return self.forward_hooked - self.forward
+
+
+def _device_name(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def _timer(device: str) -> Tuple[Callable[[], Any], Callable[[Any, Any], float], Callable[[], None]]:
+    if device == "cuda":
+        def mark() -> Any:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            return event
+
+        return mark, lambda a, b: a.elapsed_time(b) / 1e3, torch.cuda.synchronize
+    return time.perf_counter, lambda a, b: b - a, lambda: None
+
+
+def profile_module(model: nn.Module, input_shape: Tuple[int, ...], *, name: str, device: str = "cpu", dtype: str = "float32",
+                   batch: int = 1, channels_last: bool = False, warmup: int = 2, repeats: int = 5) -> Profile:
+    """Time ``model`` (eval mode, no grad) and each of its leaf modules."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CostlabError("--device cuda: no CUDA device is available here")
+    model = model.to(device=device, dtype=DTYPES[dtype]).eval()
+    x = torch.randn(batch, *input_shape, device=device, dtype=DTYPES[dtype])
+    if channels_last and x.dim() == 4:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    mark, elapsed, sync = _timer(device)
+
+    def whole() -> float:
+        sync()
+        start = mark()
+        with torch.no_grad():
+            model(x)
+        end = mark()
+        sync()
+        return elapsed(start, end)
+
+    for _ in range(warmup):
+        whole()
+    forward = statistics.median(whole() for _ in range(repeats))
+    leaves = {n: m for n, m in model.named_modules() if n and not any(True for _ in m.children())}
+    samples: Dict[str, List[Any]] = {n: [] for n in leaves}
+    handles = []
+    for n, m in leaves.items():
+        handles.append(m.register_forward_pre_hook(lambda mod, args, n=n: samples[n].append([mark(), None])))
+        handles.append(m.register_forward_hook(lambda mod, args, out, n=n: samples[n][-1].__setitem__(1, mark())))
+    try:
+        whole()  # warm the hooked path
+        for s in samples.values():
+            s.clear()
+        hooked = []
+        per_repeat: List[Dict[str, float]] = []
+        for _ in range(repeats):
+            hooked.append(whole())
+            per_repeat.append({n: sum(elapsed(a, b) for a, b in s) for n, s in samples.items() if s})
+            for s in samples.values():
+                s.clear()
+    finally:
+        for h in handles:
+            h.remove()
+    per_module = {n: statistics.median(r.get(n, 0.0) for r in per_repeat) for n in leaves if any(n in r for r in per_repeat)}
+    return Profile(name, device, _device_name(device), dtype, batch, per_module, forward, statistics.median(hooked))
+
+
+def profile_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, **options: Any) -> Tuple[Any, Profile]:
+    """(analysis at the profiled batch, profile) for a built-in model, spec file or Python reference."""
+    from ..analysis import analyze
+    from ..sources import load_source
+    from .build import build
+    from .reference import construct, default_input, parse_reference
+
+    batch = options.get("batch", 1)
+    if ":" in source and not source.endswith((".yaml", ".yml", ".toml", ".json")):
+        ref = parse_reference(source)
+        shape = tuple(input_shape or default_input(ref))
+        model = construct(ref, shape, device="cpu")
+    else:
+        graph = load_source(source)
+        shape = tuple(input_shape or graph.input_shape)
+        model = build(graph, shape)
+    analysis = analyze(load_source(source, shape, batch, "infer"), shape, batch)
+    return analysis, profile_module(model, shape, name=source, **options)
+
+
+def calibrate(device: str = "cpu", dtype: str = "float32") -> Tuple[float, float]:
+    """Measured (peak FLOP/s of a large matmul, copy bandwidth in bytes/s) on this device."""
+    mark, elapsed, sync = _timer(device)
+    n = 3072 if device == "cpu" else 8192
+    a = torch.randn(n, n, device=device, dtype=DTYPES[dtype])
+    big = torch.empty(64 * 2**20 // 4, device=device, dtype=torch.float32)
+
+    def best(fn: Callable[[], Any], repeats: int = 5) -> float:
+        fn()  # warm-up (allocations, thread pools)
+        times = []
+        for _ in range(repeats):
+            sync()
+            start = mark()
+            fn()
+            end = mark()
+            sync()
+            times.append(elapsed(start, end))
+        return min(times)
+
+    matmul = best(lambda: a @ a)
+    copy = best(lambda: big.clone())
+    return 2 * n**3 / matmul, 2 * big.numel() * 4 / copy
