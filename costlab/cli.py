@@ -252,8 +252,9 @@ def verify(sources: Sequence[str], against: Optional[str], strict: bool, all_row
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Chart file (.png or .svg).")
-@click.option("--kind", type=click.Choice(["layers", "ops", "cumulative", "compare", "sweep"]), default=None,
-              help="layers (default for one model), ops, cumulative, compare (default for several).")
+@click.option("--kind", type=click.Choice(["layers", "ops", "cumulative", "compare", "roofline", "sweep"]), default=None,
+              help="layers (default for one model), ops, cumulative, compare (default for several), "
+                   "roofline (profiles the model on the CPU first; see costlab profile for options).")
 @click.option("--depth", type=click.IntRange(min=1), default=None, help="Blocks for the layers chart (default: 1).")
 @input_option
 @batch_option
@@ -266,6 +267,18 @@ def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optio
     kind = kind or ("compare" if len(analyses) > 1 else "layers")
     if kind == "sweep":
         raise click.UsageError("use costlab sweep SOURCE --chart FILE for resolution sweeps")
+    if kind == "roofline":
+        if len(sources) != 1:
+            raise click.UsageError("a roofline chart shows one model")
+        from .bridge.profile import profile_source
+        from .render.charts import roofline_figure
+        from .render.profile import measured_rows
+
+        analysis, measured = profile_source(sources[0], input_shape, batch=int(batch))
+        roof = _roof("cpu", "float32", False, None, None)
+        save(roofline_figure(measured_rows(analysis, measured, roof, "float32"), roof, "float32", f"{sources[0]}: roofline"), output)
+        click.echo(f"wrote {output}")
+        return
     if kind == "compare":
         if len(analyses) < 2:
             raise click.UsageError("a compare chart needs two or more models")
@@ -283,11 +296,13 @@ def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optio
 @click.argument("sources", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The .html file to write (atomically).")
 @click.option("--verify", "with_verify", is_flag=True, help="Run the fvcore check and show its status per layer (torch extra).")
+@click.option("--profile", "with_profile", is_flag=True, help="Time each layer on the CPU and add the profile and a roofline (torch extra).")
 @input_option
 @batch_option
 @mode_option
 @convention_option
-def report(sources: Sequence[str], output: str, with_verify: bool, input_shape: Any, batch: Any, mode: str, convention: str) -> None:
+def report(sources: Sequence[str], output: str, with_verify: bool, with_profile: bool, input_shape: Any, batch: Any, mode: str,
+           convention: str) -> None:
     """One self-contained HTML report: totals, charts, a sortable and filterable layer table."""
     from .files import write_atomic
     from .render.report import render_report
@@ -300,7 +315,21 @@ def report(sources: Sequence[str], output: str, with_verify: bool, input_shape: 
 
         verifications = [verify_reference(s, input_shape, mode) if ":" in s and not s.endswith((".yaml", ".yml", ".toml", ".json"))
                          else verify_graph(load_source(s), input_shape, mode) for s in sources]
-    write_atomic(output, render_report(analyses, verifications))
+    profiles = None
+    if with_profile:
+        from .bridge.profile import profile_source
+        from .render.charts import roofline_figure, svg_text
+        from .render.profile import profile_table
+
+        roof = _roof("cpu", "float32", False, None, None)
+        profiles = []
+        for s in sources:
+            analysis, measured = profile_source(s, input_shape, batch=int(batch))
+            from .render.profile import measured_rows
+
+            rows = measured_rows(analysis, measured, roof, "float32")
+            profiles.append((profile_table(analysis, measured, roof, "float32"), svg_text(roofline_figure(rows, roof, "float32", f"{s}: roofline"))))
+    write_atomic(output, render_report(analyses, verifications, profiles))
     click.echo(f"wrote {output}")
 
 

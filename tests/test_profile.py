@@ -53,3 +53,13 @@ def test_compare_measure(cli):
     out = cli("compare", "naive", "bottleneck", "--measure", "--repeats", "2", "--no-formulas").output
     line = next(l for l in out.splitlines() if l.strip().startswith("bottleneck:"))
     assert "21.4x fewer MACs" in line and ("faster" in line or "slower" in line)
+
+
+def test_roofline_in_chart_and_report(cli, tmp_path):
+    chart = tmp_path / "roof.png"
+    assert cli("chart", "bottleneck", "--kind", "roofline", "-o", str(chart)).exit_code == 0
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+    report = tmp_path / "r.html"
+    assert cli("report", "bottleneck", "--profile", "-o", str(report)).exit_code == 0
+    html = report.read_text()
+    assert "Measured (costlab profile)" in html and html.count("<svg") == 4  # 3 cost charts + the roofline

@@ -45,6 +45,13 @@ def _device_name(device: str) -> str:
         return torch.cuda.get_device_name()
     import platform
 
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({torch.get_num_threads()} threads)"
+    except OSError:
+        pass
     return platform.processor() or platform.machine()
 
 

@@ -32,8 +32,10 @@ def _model_context(analysis: Any, statuses: Optional[Dict[str, str]], summary: s
     }
 
 
-def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = None) -> str:
-    """The HTML text of a report on one or more analyses (comparison first when there are several)."""
+def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = None,
+                  profiles: Optional[List[Any]] = None) -> str:
+    """The HTML text of a report on one or more analyses (comparison first when there are several);
+    ``profiles``: per model, (profile table text, roofline SVG) when measured."""
     import jinja2
 
     from .. import __version__
@@ -45,7 +47,9 @@ def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = 
         v = verifications[i] if verifications else None
         statuses = {u.name: u.status for u in v.units} if v else None
         summary = f"{v.count('exact')} exact, {v.count('explained')} explained, {v.count('mismatch')} mismatch" if v else ""
-        models.append(_model_context(analysis, statuses, summary))
+        context = _model_context(analysis, statuses, summary)
+        context["profile_text"], context["roofline_svg"] = profiles[i] if profiles else ("", "")
+        models.append(context)
     comparison = []
     if len(analyses) > 1:
         for a, (model, macs, params, macs_ratio, params_ratio) in zip(analyses, compare_data(analyses)):
