@@ -172,13 +172,9 @@ def analyze(
         params, biases, params_text = cost.params, cost.biases, cost.params_formula
         if node.params is not None:
             params, biases, params_text = node.params.params, node.params.biases, node.params.text
-        row = Row(node.name, cost.label or entry.op, ins, cost.out_shape, cost.macs, params, biases,
-                  product(cost.out_shape), cost.macs_formula, params_text, 0, node.layer)
-        rows.append(_with_cost(row, count(row, mode)))
+        fields = (node.name, cost.label or entry.op, ins, cost.out_shape, cost.macs, params, biases,
+                  product(cost.out_shape), cost.macs_formula, params_text)
+        row = Row(*fields, 0, node.layer)
+        counted = count(row, mode)
+        rows.append(row if counted == 0 else Row(*fields, counted, node.layer))
     return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups)
-
-
-def _with_cost(row: Row, cost: Dim) -> Row:
-    from dataclasses import replace
-
-    return replace(row, cost=cost)

@@ -15,7 +15,7 @@ _SCALE = {"K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 def is_int(value: Any) -> bool:
     """True for a plain integer (bool excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
 @lru_cache(maxsize=4096)

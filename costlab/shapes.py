@@ -137,6 +137,8 @@ class FlatDim(int):
 
 def factor_text(dim: Dim) -> str:
     """A dimension in paper style: a flattened 7x7x1024 map prints as '7x7x1024'."""
+    if type(dim) is int:  # the common case, first
+        return str(dim)
     if isinstance(dim, FlatDim):
         factors = [f for f in dim.factors if f != 1] or [1]  # a pooled 1x1x1024 map prints as 1024
         return format_shape(factors)
