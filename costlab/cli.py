@@ -216,17 +216,13 @@ def verify(sources: Sequence[str], against: Optional[str], strict: bool, all_row
     difference of convention) or a mismatch. Exit 1 on any mismatch.
     """
     try:
-        from .bridge.verify import verify_graph, verify_reference
+        from .bridge.verify import verify_source
     except ImportError as e:
         raise InputError(f"verify needs the torch extra (pip install 'costlab[torch]'): {e}") from None
     from .render.verify import summary_table, verification_table
 
     def run(source: str) -> Any:
-        if ":" in source and not source.endswith((".yaml", ".yml", ".toml", ".json")):
-            return verify_reference(source, input_shape, mode)
-        from .sources import load_source
-
-        return verify_graph(load_source(source), input_shape, mode)
+        return verify_source(source, input_shape, mode)
 
     if len(sources) == 1:
         results = [run(sources[0])]
@@ -271,12 +267,11 @@ def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optio
         if len(sources) != 1:
             raise click.UsageError("a roofline chart shows one model")
         from .bridge.profile import profile_source
-        from .render.charts import roofline_figure
-        from .render.profile import measured_rows
+        from .render.profile import roofline_chart
 
         analysis, measured = profile_source(sources[0], input_shape, batch=int(batch))
         roof = _roof("cpu", "float32", False, None, None)
-        save(roofline_figure(measured_rows(analysis, measured, roof, "float32"), roof, "float32", f"{sources[0]}: roofline"), output)
+        save(roofline_chart(analysis, measured, roof, "float32", f"{sources[0]}: roofline"), output)
         click.echo(f"wrote {output}")
         return
     if kind == "compare":
@@ -310,25 +305,21 @@ def report(sources: Sequence[str], output: str, with_verify: bool, with_profile:
     analyses = _analyze_all(sources, input_shape, batch, mode, convention)
     verifications = None
     if with_verify:
-        from .bridge.verify import verify_graph, verify_reference
-        from .sources import load_source
+        from .bridge.verify import verify_source
 
-        verifications = [verify_reference(s, input_shape, mode) if ":" in s and not s.endswith((".yaml", ".yml", ".toml", ".json"))
-                         else verify_graph(load_source(s), input_shape, mode) for s in sources]
+        verifications = [verify_source(s, input_shape, mode) for s in sources]
     profiles = None
     if with_profile:
         from .bridge.profile import profile_source
-        from .render.charts import roofline_figure, svg_text
-        from .render.profile import profile_table
+        from .render.charts import svg_text
+        from .render.profile import profile_table, roofline_chart
 
         roof = _roof("cpu", "float32", False, None, None)
         profiles = []
         for s in sources:
             analysis, measured = profile_source(s, input_shape, batch=int(batch))
-            from .render.profile import measured_rows
-
-            rows = measured_rows(analysis, measured, roof, "float32")
-            profiles.append((profile_table(analysis, measured, roof, "float32"), svg_text(roofline_figure(rows, roof, "float32", f"{s}: roofline"))))
+            profiles.append((profile_table(analysis, measured, roof, "float32"),
+                             svg_text(roofline_chart(analysis, measured, roof, "float32", f"{s}: roofline"))))
     write_atomic(output, render_report(analyses, verifications, profiles))
     click.echo(f"wrote {output}")
 
@@ -367,16 +358,17 @@ def profile(source: str, input_shape: Any, batch: int, device: str, dtype: str, 
         from .bridge.profile import profile_source
     except ImportError as e:
         raise InputError(f"profile needs the torch extra (pip install 'costlab[torch]'): {e}") from None
-    from .render.profile import measured_rows, profile_table
+    from .render.profile import profile_table
 
     analysis, measured = profile_source(source, input_shape, device=device, dtype=dtype, batch=batch,
                                         channels_last=channels_last, warmup=warmup, repeats=repeats)
     roof = _roof(device, dtype, calibrate_, peak_tflops, bandwidth_gbs)
     click.echo(profile_table(analysis, measured, roof, dtype, only_costly=not all_rows), nl=False)
     if chart:
-        from .render.charts import roofline_figure, save
+        from .render.charts import save
+        from .render.profile import roofline_chart
 
-        save(roofline_figure(measured_rows(analysis, measured, roof, dtype), roof, dtype, f"{source}: roofline, {dtype}"), chart)
+        save(roofline_chart(analysis, measured, roof, dtype, f"{source}: roofline, {dtype}"), chart)
         click.echo(f"wrote {chart}")
 
 

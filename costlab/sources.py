@@ -13,6 +13,13 @@ from .shapes import Shape
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 
 
+def is_reference(source: str) -> bool:
+    """True when ``source`` names a Python model (torchvision:NAME, module:factory) rather than a
+    built-in model or a spec file: the same decision ``load_source`` makes."""
+    path = Path(source)
+    return not zoo.has(source) and not (path.suffix.lower() in SPEC_SUFFIXES or path.is_file()) and ":" in source
+
+
 def load_source(source: str, input_shape: Optional[Shape] = None, batch: Any = 1, mode: str = "infer") -> Graph:
     """The graph for ``source``: 'googlenet', 'my_net.yaml', or 'torchvision:googlenet' / 'pkg.mod:factory'.
 
@@ -28,7 +35,7 @@ def load_source(source: str, input_shape: Optional[Shape] = None, batch: Any = 1
         from .spec import load_spec
 
         return load_spec(path)
-    if ":" in source:
+    if is_reference(source):
         try:
             from .bridge.capture import capture_reference
         except ImportError as e:

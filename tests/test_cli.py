@@ -32,6 +32,7 @@ def test_list_shows_models_and_totals(cli):
     result = cli("list")
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.output.splitlines()[2:]}
+    # naive: 112,896,000 MACs; googlenet: 1,582,671,872 (derived in test_builtin_models.py)
     assert "112.9M" in lines["naive"] and "1.58G" in lines["googlenet"]
     types = cli("list", "--types")
     assert "conv2d" in types.output and "inception_naive" in types.output

@@ -131,3 +131,24 @@ class GraphModule(nn.Module):
 def build(graph: Graph, input_shape: Any = None, mode: str = "infer") -> GraphModule:
     """A real (CPU, randomly initialised) nn.Module for ``graph`` at ``input_shape`` (default the graph's)."""
     return GraphModule(graph, tuple(input_shape or graph.input_shape), mode)
+
+
+def real_model(source: str, input_shape: Any = None, batch: int = 1, mode: str = "infer") -> Tuple[nn.Module, Tuple[int, ...], Graph]:
+    """A real (CPU, random weights) module for any SOURCE, its input shape, and the graph costlab analyses
+    for it: the spec graph a built-in model or spec file is built from, or the capture of the very module
+    a Python reference constructs (constructed once)."""
+    from ..sources import is_reference, load_source
+    from .capture import capture
+    from .reference import construct, default_input, parse_reference
+
+    if is_reference(source):
+        ref = parse_reference(source)
+        shape = tuple(input_shape or default_input(ref))
+        model = construct(ref, shape, device="cpu")
+        return model, shape, capture(model, shape, batch, mode, name=source, source=source)
+    graph = load_source(source)
+    shape = tuple(input_shape or graph.input_shape)
+    if not all(isinstance(d, int) for d in shape):
+        raise CostlabError(f"{graph.name}: building a real model needs a numeric --input")
+    return build(graph, shape, mode), shape, graph
+

@@ -55,7 +55,8 @@ class _Recorder:
         canonical = {id(p): name for name, p in model.named_parameters()}
         for name, m in model.named_modules(remove_duplicate=False):
             self.direct.setdefault(id(m), [canonical[id(p)] for p in m._parameters.values() if p is not None])
-        self.param_of = {id(t): name for name, t in replacements.items() if name in set(canonical.values())}
+        parameters = set(canonical.values())
+        self.param_of = {id(t): name for name, t in replacements.items() if name in parameters}
         self.shapes = {name: tuple(t.shape) for name, t in replacements.items()}
         self.counted: set = set()
         self.stack: List[_Frame] = [_Frame("", model, None)]

@@ -116,21 +116,11 @@ def profile_module(model: nn.Module, input_shape: Tuple[int, ...], *, name: str,
 def profile_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, **options: Any) -> Tuple[Any, Profile]:
     """(analysis at the profiled batch, profile) for a built-in model, spec file or Python reference."""
     from ..analysis import analyze
-    from ..sources import load_source
-    from .build import build
-    from .reference import construct, default_input, parse_reference
+    from .build import real_model
 
     batch = options.get("batch", 1)
-    if ":" in source and not source.endswith((".yaml", ".yml", ".toml", ".json")):
-        ref = parse_reference(source)
-        shape = tuple(input_shape or default_input(ref))
-        model = construct(ref, shape, device="cpu")
-    else:
-        graph = load_source(source)
-        shape = tuple(input_shape or graph.input_shape)
-        model = build(graph, shape)
-    analysis = analyze(load_source(source, shape, batch, "infer"), shape, batch)
-    return analysis, profile_module(model, shape, name=source, **options)
+    model, shape, graph = real_model(source, input_shape, batch, "infer")
+    return analyze(graph, shape, batch), profile_module(model, shape, name=source, **options)
 
 
 def calibrate(device: str = "cpu", dtype: str = "float32") -> Tuple[float, float]:

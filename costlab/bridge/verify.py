@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from ..analysis import Analysis, analyze
-from ..conventions import get_convention
 from ..errors import CostlabError
 from ..graph import Graph
 
@@ -111,7 +110,6 @@ def check(analysis: Analysis, model: nn.Module, x: torch.Tensor) -> Verification
     """Compare an fvcore-convention analysis of ``model`` with fvcore run on it, and params with PyTorch's."""
     if analysis.convention != "fvcore":
         raise ValueError("check() needs an analysis under the fvcore convention")
-    macs_rule = get_convention("macs").count
     units = {_unit_of(r.name) for r in analysis.rows} | {""}
     ours: Dict[str, List[Any]] = {u: [] for u in units}
     for row in analysis.rows:
@@ -127,12 +125,15 @@ def check(analysis: Analysis, model: nn.Module, x: torch.Tensor) -> Verification
             continue
         torch_params[_nearest(name.rsplit(".", 1)[0] if "." in name else "", units)] += p.numel()
     checks = []
-    for unit in sorted(units, key=lambda u: [r.name for r in analysis.rows].index(ours[u][0].name) if ours[u] else -1):
+    first_row = {}
+    for i, row in enumerate(analysis.rows):
+        first_row.setdefault(_unit_of(row.name), i)
+    for unit in sorted(units, key=lambda u: first_row.get(u, -1)):
         rows = ours[unit]
         if not rows and not theirs[unit] and not torch_params[unit]:
             continue
         cost = sum(int(r.cost) for r in rows)
-        macs = sum(int(macs_rule(r, analysis.mode)) for r in rows)
+        macs = sum(int(r.macs) for r in rows)
         params = sum(r.params for r in rows)
         checks.append(_verdict(unit or "(top level)", rows, macs, cost, int(theirs[unit]), params, int(torch_params[unit]), skipped))
     t = analysis.total()
@@ -163,6 +164,17 @@ def _verdict(name: str, rows: List[Any], macs: int, ours: int, theirs: int, para
     return UnitCheck(name, macs, ours, theirs, params, torch_params, status, "; ".join(notes))
 
 
+def verify_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, mode: str = "infer") -> Verification:
+    """Build SOURCE as a real module (spec graphs through ``build``, Python references constructed with random
+    weights and captured on meta), trace it with fvcore, and compare module by module."""
+    from .build import real_model
+
+    model, shape, graph = real_model(source, input_shape, 1, mode)
+    analysis = analyze(graph, shape, 1, mode, "fvcore")
+    model.train(mode == "train")
+    return check(analysis, model, torch.randn(1, *shape))
+
+
 def verify_graph(graph: Graph, input_shape: Optional[Tuple[int, ...]] = None, mode: str = "infer") -> Verification:
     """Build a spec graph as a real module, trace it with fvcore, compare layer by layer."""
     from .build import build
@@ -170,20 +182,9 @@ def verify_graph(graph: Graph, input_shape: Optional[Tuple[int, ...]] = None, mo
     shape = tuple(input_shape or graph.input_shape)
     if not all(isinstance(d, int) for d in shape):
         raise CostlabError(f"{graph.name}: verification needs a numeric --input")
-    module = build(graph, shape, mode)
-    analysis = analyze(graph, shape, 1, mode, "fvcore")
-    return check(analysis, module, torch.randn(1, *shape))
+    return check(analyze(graph, shape, 1, mode, "fvcore"), build(graph, shape, mode), torch.randn(1, *shape))
 
 
 def verify_reference(text: str, input_shape: Optional[Tuple[int, ...]] = None, mode: str = "infer") -> Verification:
     """Construct the real model (random weights, CPU), capture it on meta, trace it with fvcore, compare."""
-    from .capture import capture
-    from .reference import construct, default_input, parse_reference
-
-    ref = parse_reference(text)
-    shape = tuple(input_shape or default_input(ref))
-    model = construct(ref, shape, device="cpu")
-    graph = capture(model, shape, 1, mode, name=text, source=text)
-    analysis = analyze(graph, shape, 1, mode, "fvcore")
-    model.train(mode == "train")
-    return check(analysis, model, torch.randn(1, *shape))
+    return verify_source(text, input_shape, mode)

@@ -64,3 +64,11 @@ def profile_table(analysis: Any, profile: Any, device: Device, dtype: str, only_
         f"{profile.forward_hooked * 1e3:.3f} ms with hooks (instrumentation overhead {profile.overhead * 1e3:.3f} ms)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def roofline_chart(analysis: Any, profile: Any, device: Device, dtype: str, title: str) -> Any:
+    """The roofline figure of a profiled analysis (for `costlab profile --chart`, `chart --kind roofline`, reports)."""
+    from .charts import roofline_figure
+
+    return roofline_figure(measured_rows(analysis, profile, device, dtype), device, dtype, title)
+
