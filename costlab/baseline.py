@@ -35,6 +35,11 @@ def load_baseline(path: Path) -> Dict[str, Any]:
     for key in ("model", "input", "batch", "mode", "totals", "layers"):
         if key not in doc:
             raise CostlabError(f"{path}: field '{key}': missing")
+    positive = lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0  # noqa: E731
+    if not isinstance(doc["input"], list) or not doc["input"] or not all(positive(d) for d in doc["input"]):
+        raise CostlabError(f"{path}: field 'input': expected a list of positive integers (CxHxW), got {doc['input']!r}")
+    if not positive(doc["batch"]) or doc["mode"] not in ("infer", "train"):
+        raise CostlabError(f"{path}: field 'batch' or 'mode': expected a positive integer and infer or train")
     for i, layer in enumerate(doc["layers"]):
         if not isinstance(layer, dict) or not isinstance(layer.get("name"), str) or not all(
             isinstance(layer.get(k), int) and not isinstance(layer.get(k), bool) for k in ("macs", "params")

@@ -426,15 +426,15 @@ def baseline_diff(baseline_file: str, source: str, max_growth: str, depth: int) 
     from pathlib import Path
 
     from .baseline import diff, growth_failures, load_baseline, parse_growth, review_lines
-    from .shapes import parse_input
+    from .shapes import format_shape
 
     allowed = parse_growth(max_growth)
     doc = load_baseline(Path(baseline_file))
-    shape = parse_input("x".join(str(d) for d in doc["input"]))
+    shape = tuple(doc["input"])
     (analysis,) = _analyze_all([source], shape, doc["batch"], doc["mode"], "macs")
     lines = review_lines(diff(doc, analysis, depth))
     t = analysis.total()
-    click.echo(f"{source} vs baseline {baseline_file} ({doc['model']}, input {'x'.join(map(str, doc['input']))}, mode {doc['mode']}):")
+    click.echo(f"{source} vs baseline {baseline_file} ({doc['model']}, input {format_shape(shape)}, mode {doc['mode']}):")
     click.echo("\n".join(f"  {line}" for line in lines) if lines else "  no change")
     click.echo(f"  total: {doc['totals']['macs']:,} -> {int(t.macs):,} MACs; {doc['totals']['params']:,} -> {t.params:,} params")
     failures = growth_failures(doc, analysis, allowed)

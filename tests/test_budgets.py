@@ -173,3 +173,11 @@ def test_width_multiplier():
 def test_width_sweep_cli(cli):
     out = cli("sweep", "googlenet", "--width", "0.5:1.5:0.25", "--budget", "1.5G").output
     assert "largest width within 1.5G MACs: x0.75 (912,572,544 MACs)" in out
+
+
+def test_baseline_with_a_bad_input_field_exits_2(cli, tmp_path):
+    path = tmp_path / "b.json"
+    assert cli("baseline", "save", "naive", "-o", str(path)).exit_code == 0
+    path.write_text(path.read_text().replace('"input": [480, 14, 14]', '"input": [480, -1, 14]'))
+    result = cli("baseline", "diff", str(path), "naive")
+    assert result.exit_code == 2 and "field 'input'" in result.output and "Traceback" not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..numbers import format_int, format_si
+from ..shapes import format_shape
 from .table import shape_text
 
 
@@ -24,7 +25,7 @@ def _model_context(analysis: Any, statuses: Optional[Dict[str, str]], summary: s
             "formula": r.formula, "status": (statuses or {}).get(r.name.split("#", 1)[0], "exact" if statuses else ""),
         })
     return {
-        "model": analysis.model, "description": analysis.description, "input": "x".join(map(str, analysis.input)),
+        "model": analysis.model, "description": analysis.description, "input": format_shape(analysis.input),
         "batch": analysis.batch, "mode": analysis.mode, "convention": analysis.convention,
         "macs": format_int(t.macs), "macs_si": format_si(t.macs), "params": format_int(t.params), "params_si": format_si(t.params),
         "biases": format_int(t.biases), "activations": format_int(t.activations), "activations_si": format_si(t.activations),
@@ -53,7 +54,7 @@ def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = 
     comparison = []
     if len(analyses) > 1:
         for a, (model, macs, params, macs_ratio, params_ratio) in zip(analyses, compare_data(analyses)):
-            comparison.append({"model": model, "input": "x".join(map(str, a.input)), "macs": format_int(macs), "macs_si": format_si(macs),
+            comparison.append({"model": model, "input": format_shape(a.input), "macs": format_int(macs), "macs_si": format_si(macs),
                                "params": format_int(params), "params_si": format_si(params),
                                "macs_ratio": macs_ratio, "params_ratio": params_ratio})
     return env.get_template("report.html.j2").render(
