@@ -55,7 +55,8 @@ def test_inception_v4_spec_equals_timm_layer_by_layer():
     pytest.importorskip("timm")
     spec, real = analyze(load_source("inception-v4")), analyze(load_source("timm:inception_v4"))
     assert _costly(spec) == _costly(real)  # 299 conv, norm and linear layers, same names
-    # timm's model card: 42.7M params, 12.3 GMACs at 299x299
+    # timm's model card: 42.7M params, 12.3 GMACs at 299x299; the exact integers are the timm model's own
+    # (equal by the layer-by-layer assertion above: sum(p.numel()) over timm's parameters)
     assert spec.total().params == 42_679_816 and spec.total().macs == 12_253_974_624
 
 
@@ -68,4 +69,5 @@ def test_inception_v2_spec_equals_the_caffe_bn_inception():
     real = analyze(load_source("pretrainedmodels.models.bninception:BNInception"))
     flat_to_dotted = lambda n: re.sub(r"^(conv\d|inception_\d[a-e])_", r"\1.", n)  # noqa: E731
     assert _costly(spec) == _costly(real, flat_to_dotted)
+    # the Caffe port's own counts (equal layer by layer above); sum(p.numel()) of BNInception is 11,295,240
     assert spec.total().params == 11_295_240 and spec.total().macs == 2_032_600_064
