@@ -1,0 +1,5 @@
+"""``python -m costlab``: the command line."""
+
+from .cli import main
+
+main()

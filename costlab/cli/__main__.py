@@ -1,0 +1,5 @@
+"""``python -m costlab.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,101 @@
+"""costlab list, analyze and compare: costs by formula, no torch needed for spec files."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import click
+
+from .common import analyze_all, emit
+from .options import analysis_options, depth_option, format_option, output_option, profile_options
+
+
+@click.command("list")
+@click.option("--types", is_flag=True, help="List the layer types a spec file can use, with their fields.")
+def list_command(types: bool) -> None:
+    """The built-in models with a one-line description and their totals."""
+    from tabulate import tabulate
+
+    if types:
+        from ..blocks import BLOCKS
+        from ..fields import describe_fields
+        from ..registry import aliases_of, all_types
+        from ..spec import STRUCTURAL
+
+        rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types() if not t.internal]
+        rows += [[name, "", ", ".join(keys), "structural block"] for name, keys in STRUCTURAL.items()]
+        rows += [[name, "", ", ".join(keys), (fn.__doc__ or "").strip().splitlines()[0]] for name, (fn, keys) in BLOCKS.items()]
+        click.echo(tabulate(rows, headers=["type", "aliases", "fields", "what"], disable_numparse=True))
+        return
+    from .. import zoo
+    from ..analysis import analyze as analyze_graph
+    from ..numbers import format_si
+    from ..shapes import format_shape
+
+    rows = []
+    for name in zoo.names():
+        graph = zoo.load(name)
+        t = analyze_graph(graph).total()
+        rows.append([name, format_shape(graph.input_shape), format_si(t.macs), format_si(t.params), graph.description])
+    click.echo(tabulate(rows, headers=["model", "input", "MACs", "params", "description"], disable_numparse=True))
+
+
+@click.command()
+@click.argument("source")
+@analysis_options()
+@depth_option()
+@format_option()
+@click.option("--no-formulas", is_flag=True, help="Leave the formula column out of tables.")
+@output_option()
+def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int],
+            fmt: str, no_formulas: bool, output: Optional[str]) -> None:
+    """Per-layer cost of SOURCE: a built-in model, a spec file, or module:factory."""
+    (analysis,) = analyze_all([source], input_shape, batch, mode, convention)
+    analysis = analysis.by_depth(depth)
+    from ..render import data, table
+
+    if fmt == "json":
+        text = data.to_json([analysis])
+    elif fmt == "csv":
+        text = data.to_csv([analysis])
+    else:
+        text = table.analysis_table(analysis, fmt, formulas=not no_formulas)
+    emit(text, output)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@analysis_options()
+@format_option()
+@click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
+@click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
+@profile_options()
+@output_option()
+def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, fmt: str,
+            formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
+            output: Optional[str]) -> None:
+    """Totals of two or more models side by side, with ratios against the first."""
+    if len(sources) < 2:
+        raise click.UsageError("compare needs at least two models, e.g. costlab compare naive bottleneck")
+    analyses = analyze_all(sources, input_shape, batch, mode, convention)
+    from ..render import data, table
+
+    if measure:
+        from ..bridge.profile import profile_source
+        from ..render.table import measure_lines
+
+        timed = [profile_source(s, input_shape, device=device, dtype=dtype, batch=int(batch), channels_last=channels_last,
+                                warmup=warmup, repeats=repeats)[1] for s in sources]
+        click.echo(measure_lines(analyses, timed), nl=False)
+
+    if fmt == "json":
+        text = data.to_json(analyses)
+    elif fmt == "csv":
+        text = data.to_csv(analyses)
+    else:
+        text = table.compare_table(analyses, fmt)
+        small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in analyses)
+        if formulas or (formulas is None and small):
+            blocks = "\n".join(table.formulas_block(a) for a in analyses)
+            text += "\n" + (f"```\n{blocks}```\n" if fmt == "markdown" else blocks)
+    emit(text, output)

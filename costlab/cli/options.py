@@ -1,0 +1,152 @@
+"""Options and parameter types shared by several commands: each one is declared here once."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Sequence
+
+import click
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+Decorator = Callable[[Any], Any]
+
+
+class ShapeType(click.ParamType):
+    """An input shape without batch: 3x224x224, or symbolic 3xHxW (costs become formulas)."""
+
+    name = "CxHxW"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if not isinstance(value, str):
+            return value
+        from ..shapes import parse_input
+
+        try:
+            return parse_input(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class DimType(click.ParamType):
+    """One dimension: a positive integer or a name (symbolic)."""
+
+    name = "N|NAME"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if not isinstance(value, str):
+            return value
+        from ..shapes import parse_dim
+
+        try:
+            return parse_dim(value, self.what)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class SIType(click.ParamType):
+    """A whole number, optionally with an SI suffix: 1.5G, 7M, 2_000 (costlab.numbers.parse_si)."""
+
+    name = "NUMBER"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if not isinstance(value, str):
+            return value
+        from ..numbers import parse_si
+
+        try:
+            return parse_si(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class PercentType(click.ParamType):
+    """A percentage such as 2% (costlab.baseline.parse_growth), as a Decimal fraction."""
+
+    name = "PERCENT"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if not isinstance(value, str):
+            return value
+        from ..baseline import parse_growth
+        from ..errors import CostlabError
+
+        try:
+            return parse_growth(value)
+        except (CostlabError, ValueError) as e:
+            self.fail(str(e).removeprefix("--max-growth: "), param, ctx)
+
+
+SHAPE = ShapeType()
+BATCH = DimType("batch")
+SI = SIType()
+PERCENT = PercentType()
+
+
+def _conventions() -> List[str]:
+    from ..conventions import CONVENTIONS
+
+    return list(CONVENTIONS)
+
+
+def combine(*decorators: Decorator) -> Decorator:
+    """Apply several option decorators in the order listed (first = first in --help)."""
+
+    def apply(fn: Any) -> Any:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+def input_option() -> Decorator:
+    return click.option("--input", "input_shape", type=SHAPE, metavar="CxHxW",
+                        help="Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas).")
+
+
+def batch_option() -> Decorator:
+    return click.option("--batch", type=BATCH, default="1", show_default=True, help="Batch size (a number or a name).")
+
+
+def mode_option() -> Decorator:
+    return click.option("--mode", type=click.Choice(["infer", "train"]), default="infer", show_default=True,
+                        help="train also counts training-only layers (auxiliary classifiers).")
+
+
+def convention_option() -> Decorator:
+    return click.option("--convention", type=click.Choice(_conventions()), default="macs", show_default=True,
+                        help="What to count; see README 'Counting conventions'.")
+
+
+def output_option(required: bool = False, help: str = "Write to FILE (atomically) instead of stdout.") -> Decorator:
+    return click.option("-o", "--output", type=click.Path(dir_okay=False), required=required, help=help)
+
+
+def format_option(choices: Sequence[str] = FORMATS, default: str = "table", help: Optional[str] = None) -> Decorator:
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
+
+
+def depth_option(default: Optional[int] = None, help: str = "Merge layers into blocks by the first N parts of their names.") -> Decorator:
+    return click.option("--depth", type=click.IntRange(min=1), default=default, show_default=default is not None, help=help)
+
+
+def profile_options() -> Decorator:
+    """How a model is timed: device, dtype, memory format, repeats, warm-up."""
+    return combine(
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True),
+        click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True),
+        click.option("--channels-last", is_flag=True, help="Run in channels_last memory format."),
+        click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Timed runs (median)."),
+        click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True, help="Untimed runs first."),
+    )
+
+
+def analysis_options(convention: bool = True) -> Decorator:
+    """--input, --batch, --mode (and --convention): what every analysing command takes."""
+    options = [input_option(), batch_option(), mode_option()]
+    if convention:
+        options.append(convention_option())
+    return combine(*options)
