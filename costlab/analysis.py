@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from .conventions import get_convention
+from .document import SCHEMA as SCHEMA  # re-exported: the schema name belongs to the document
+from .document import analysis_dict
 from .errors import FieldError, SpecError
 from .graph import INPUT, Graph
 from .numbers import format_int
@@ -18,7 +20,6 @@ from .registry import for_layer
 from .shapes import Dim, Shape, product
 
 MODES = ("infer", "train")
-SCHEMA = "costlab.analysis/1"
 _SEPARATOR = re.compile(r"[.#]")  # dotted groups; '#' separates a captured module from its ops
 
 
@@ -108,8 +109,6 @@ class Analysis:
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON contract (schema costlab.analysis/1): exact integers, stable key order."""
-        from .render.data import analysis_dict
-
         return analysis_dict(self)
 
 

@@ -18,30 +18,64 @@ from typing import Any
 
 import click
 
-from ..errors import CostlabError
 from .analyze import analyze, compare, list_command
 from .budgets import baseline, check
 from .charts import chart, report
-from .errors import InputError
+from .errors import EXIT_TERMINATED, translate
 from .profile import profile
 from .sweep import sweep
 from .verify import verify
 
 
 class Group(click.Group):
-    """Turns costlab's own errors into exit code 2 with one line, never a traceback."""
+    """Every error a command raises becomes one line and an exit code (cli/errors.py); never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = _terminate_as_exit()
         try:
             return super().invoke(ctx)
-        except CostlabError as e:
-            raise InputError(str(e)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except (Exception, KeyboardInterrupt) as e:  # every other exception becomes an exit code
+            translate(ctx, e)
+        finally:
+            _restore(previous)
+
+
+def _terminate_as_exit() -> Any:
+    """SIGTERM raises SystemExit(143), so cleanup (a temporary output file) runs as on Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(EXIT_TERMINATED)
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # not the main interpreter, or no signals here
+        return None
+
+
+def _restore(previous: Any) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error (also: COSTLAB_DEBUG=1).")
 @click.version_option(package_name="costlab")
-def main() -> None:
-    """costlab: what each layer of a CNN costs (MACs, params, activations), and why."""
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """costlab: what each layer of a CNN costs (MACs, params, activations), and why.
+
+    Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 internal error.
+    """
+    ctx.meta["costlab.debug"] = debug
 
 
 for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep):

@@ -1,10 +1,14 @@
-"""Helpers the commands share: analysing sources and writing results."""
+"""Helpers the commands share: analysing sources, numbers that must be numbers, writing results."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 import click
+
+from .errors import InputError, os_error_line
 
 
 def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str) -> List[Any]:
@@ -15,11 +19,63 @@ def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str,
     return [analyze(load_source(s, input_shape, batch, mode), input_shape, batch, mode, convention) for s in sources]
 
 
+def numeric_batch(batch: Any, why: str) -> int:
+    """The batch as an int, or a one-line usage error when it is a name (B) where a number is needed."""
+    from ..numbers import is_int
+
+    if not is_int(batch):
+        raise click.BadParameter(f"{why} needs a number, got the name {batch}", param_hint="'--batch'")
+    return int(batch)
+
+
+def numeric_input(input_shape: Any, why: str) -> None:
+    """A one-line usage error when the input shape has names (3xHxW) where numbers are needed."""
+    from ..numbers import is_int
+    from ..shapes import format_shape
+
+    if input_shape is not None and not all(is_int(d) for d in input_shape):
+        raise click.BadParameter(f"{why} needs numbers, got {format_shape(input_shape)}", param_hint="'--input'")
+
+
+@contextmanager
+def writing(path: str) -> Iterator[None]:
+    """Around a write of ``path``: an OSError (read-only folder, /proc, a full disk) becomes one line
+    naming ``path``, exit code 2."""
+    try:
+        yield
+    except OSError as e:
+        raise InputError(f"{path}: cannot write ({os_error_line(e)})") from None
+
+
+def write_output(path: str, data: Union[str, bytes]) -> None:
+    """Write ``data`` to ``path`` atomically (costlab/files.py)."""
+    from ..files import write_atomic
+
+    with writing(path):
+        write_atomic(path, data)
+
+
+def save_chart(fig: Any, path: str) -> None:
+    """Save a matplotlib figure as .png or .svg, atomically."""
+    from ..render.charts import save
+
+    with writing(path):
+        save(fig, path)
+
+
 def emit(text: str, output: Optional[str]) -> None:
     """Print ``text``, or write it atomically to ``output``."""
     if output:
-        from ..files import write_atomic
-
-        write_atomic(output, text)
+        write_output(output, text)
     else:
         click.echo(text, nl=False)
+
+
+def progress(items: Iterable[Any], desc: str, unit: str, total: Optional[int] = None, minimum: int = 0) -> Iterable[Any]:
+    """A tqdm bar on stderr, only when stderr is a terminal (a CI log gets no bar) and there are at
+    least ``minimum`` items."""
+    from tqdm import tqdm
+
+    count = total if total is not None else (len(items) if hasattr(items, "__len__") else None)  # type: ignore[arg-type]
+    quiet = not sys.stderr.isatty() or (count is not None and count < minimum)
+    return tqdm(items, desc=desc, unit=unit, total=count, file=sys.stderr, disable=quiet)

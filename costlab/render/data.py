@@ -1,4 +1,4 @@
-"""Analysis -> plain data (the JSON contract) and its serialisations: json and csv."""
+"""The analysis document (costlab/document.py) serialised: json and csv."""
 
 from __future__ import annotations
 
@@ -8,60 +8,7 @@ import json
 import re
 from typing import Any, Dict, List
 
-from ..numbers import is_int
-from ..shapes import Shape
-
-
-def _value(x: Any) -> Any:
-    """Exact ints stay ints; symbolic expressions become their formula text."""
-    return int(x) if is_int(x) else str(x)
-
-
-def _shape(shape: Shape) -> List[Any]:
-    return [_value(d) for d in shape]
-
-
-def analysis_dict(analysis: Any) -> Dict[str, Any]:
-    """The ``costlab.analysis/1`` document; keys in a fixed order, integers exact."""
-    from ..analysis import SCHEMA
-    from ..conventions import get_convention
-
-    totals = analysis.total()
-    doc: Dict[str, Any] = {
-        "schema": SCHEMA,
-        "model": analysis.model,
-        "input": _shape(analysis.input),
-        "batch": _value(analysis.batch),
-        "mode": analysis.mode,
-        "convention": analysis.convention,
-        "totals": {
-            "macs": _value(totals.macs),
-            "params": totals.params,
-            "biases": totals.biases,
-            "activations": _value(totals.activations),
-        },
-        "layers": [],
-    }
-    with_cost = analysis.convention != "macs"
-    if with_cost:
-        doc["totals"]["cost"] = _value(analysis.total_cost())
-        doc["cost_unit"] = get_convention(analysis.convention).unit
-    for row in analysis.rows:
-        layer = {
-            "name": row.name,
-            "op": row.op,
-            "in_shapes": [_shape(s) for s in row.in_shapes],
-            "out_shape": _shape(row.out_shape),
-            "macs": _value(row.macs),
-            "params": row.params,
-            "biases": row.biases,
-            "activations": _value(row.activations),
-            "formula": row.formula,
-        }
-        if with_cost:
-            layer["cost"] = _value(analysis.cost(row))
-        doc["layers"].append(layer)
-    return doc
+from ..document import analysis_dict
 
 
 def to_json(analyses: List[Any]) -> str:
