@@ -64,3 +64,33 @@ def analysis_dict(analysis: Any) -> Dict[str, Any]:
             layer["cost"] = value(analysis.cost(row))
         doc["layers"].append(layer)
     return doc
+
+
+def compare_records(analyses: List[Any]) -> List[Dict[str, Any]]:
+    """One record per model: totals and each ratio against the first model (``other / first``; None
+    when it is not a constant), with the words the table shows ('21.4x fewer MACs')."""
+    from .conventions import get_convention
+    from .ratios import ratio, ratio_text
+
+    base = analyses[0]
+    with_cost = base.convention != "macs"
+    unit = get_convention(base.convention).unit
+    base_totals, base_cost = base.total(), base.total_cost()
+    out = []
+    for a in analyses:
+        t = a.total()
+        record: Dict[str, Any] = {"model": a.model, "input": "x".join(str(d) for d in shape_list(a.input)),
+                                  "macs": value(t.macs), "params": t.params}
+        if with_cost:
+            record["cost"] = value(a.total_cost())
+        record["macs_vs_first"] = ratio(base_totals.macs, t.macs)
+        record["params_vs_first"] = ratio(base_totals.params, t.params)
+        if with_cost:
+            record["cost_vs_first"] = ratio(base_cost, a.total_cost())
+        first = a is base
+        record["macs_change"] = "baseline" if first else ratio_text(base_totals.macs, t.macs, "MACs")
+        record["params_change"] = "baseline" if first else ratio_text(base_totals.params, t.params, "params")
+        if with_cost:
+            record["cost_change"] = "baseline" if first else ratio_text(base_cost, a.total_cost(), unit)
+        out.append(record)
+    return out

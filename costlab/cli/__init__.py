@@ -14,6 +14,7 @@ Commands import their heavy dependencies (torch, sympy, matplotlib) only when th
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
@@ -27,13 +28,21 @@ from .sweep import sweep
 from .verify import verify
 
 
+# Library notices that say nothing about the user's model: torch's deprecation of torch.jit.script
+# (fvcore and torchvision call it while verify traces) on every run.
+QUIET_WARNINGS = (r"`torch\.jit\.script` is deprecated",)
+
+
 class Group(click.Group):
     """Every error a command raises becomes one line and an exit code (cli/errors.py); never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         previous = _terminate_as_exit()
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                for message in QUIET_WARNINGS:
+                    warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except (Exception, KeyboardInterrupt) as e:  # every other exception becomes an exit code

@@ -2,42 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import click
 
-from .common import analyze_all, emit
+from .common import analyze_all, emit, numeric_batch, numeric_input
 from .options import analysis_options, depth_option, format_option, output_option, profile_options
 
 
-@click.command("list")
-@click.option("--types", is_flag=True, help="List the layer types a spec file can use, with their fields.")
-def list_command(types: bool) -> None:
-    """The built-in models with a one-line description and their totals."""
-    from tabulate import tabulate
+def _type_records() -> List[Dict[str, str]]:
+    from ..blocks import BLOCKS
+    from ..fields import describe_fields
+    from ..registry import aliases_of, all_types
+    from ..spec import STRUCTURAL
 
-    if types:
-        from ..blocks import BLOCKS
-        from ..fields import describe_fields
-        from ..registry import aliases_of, all_types
-        from ..spec import STRUCTURAL
+    rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types() if not t.internal]
+    rows += [[name, "", ", ".join(keys), "structural block"] for name, keys in STRUCTURAL.items()]
+    rows += [[name, "", ", ".join(keys), (fn.__doc__ or "").strip().splitlines()[0]] for name, (fn, keys) in BLOCKS.items()]
+    return [dict(zip(("type", "aliases", "fields", "what"), row)) for row in rows]
 
-        rows = [[t.op, ", ".join(aliases_of(t.op)), describe_fields(t.cls), t.doc] for t in all_types() if not t.internal]
-        rows += [[name, "", ", ".join(keys), "structural block"] for name, keys in STRUCTURAL.items()]
-        rows += [[name, "", ", ".join(keys), (fn.__doc__ or "").strip().splitlines()[0]] for name, (fn, keys) in BLOCKS.items()]
-        click.echo(tabulate(rows, headers=["type", "aliases", "fields", "what"], disable_numparse=True))
-        return
+
+def _model_records(human: bool) -> List[Dict[str, Any]]:
     from .. import zoo
     from ..analysis import analyze as analyze_graph
     from ..numbers import format_si
     from ..shapes import format_shape
 
-    rows = []
+    out = []
     for name in zoo.names():
         graph = zoo.load(name)
         t = analyze_graph(graph).total()
-        rows.append([name, format_shape(graph.input_shape), format_si(t.macs), format_si(t.params), graph.description])
-    click.echo(tabulate(rows, headers=["model", "input", "MACs", "params", "description"], disable_numparse=True))
+        macs, params = (format_si(t.macs), format_si(t.params)) if human else (t.macs, t.params)
+        out.append({"model": name, "input": format_shape(graph.input_shape), "MACs" if human else "macs": macs,
+                    "params": params, "description": graph.description})
+    return out
+
+
+@click.command("list")
+@click.option("--types", is_flag=True, help="List the layer types a spec file can use, with their fields.")
+@format_option()
+@output_option()
+def list_command(types: bool, fmt: str, output: Optional[str]) -> None:
+    """The built-in models with a one-line description and their totals."""
+    from ..render.records import document, records_csv, records_table
+
+    records = _type_records() if types else _model_records(human=fmt in ("table", "markdown"))
+    if fmt == "json":
+        text = document("costlab.types/1", types=records) if types else document("costlab.models/1", models=records)
+    elif fmt == "csv":
+        text = records_csv(records)
+    else:
+        text = records_table(records, fmt)
+    emit(text, output)
 
 
 @click.command()
@@ -66,19 +82,29 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
 @analysis_options()
+@depth_option(help="Per-block arithmetic (and JSON layers) by the first N parts of the layer names.")
 @format_option()
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
 @click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
 @profile_options()
 @output_option()
-def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, fmt: str,
+def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int], fmt: str,
             formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
             output: Optional[str]) -> None:
-    """Totals of two or more models side by side, with ratios against the first."""
+    """Totals of two or more models side by side, with ratios against the first.
+
+    JSON (costlab.compare/1) and CSV give one record per model with its ratios to the first; JSON
+    also holds each model's full analysis (costlab.analysis/1).
+    """
     if len(sources) < 2:
         raise click.UsageError("compare needs at least two models, e.g. costlab compare naive bottleneck")
-    analyses = analyze_all(sources, input_shape, batch, mode, convention)
-    from ..render import data, table
+    if measure:
+        numeric_batch(batch, "timing a forward pass (--measure)")
+        numeric_input(input_shape, "timing a forward pass (--measure)")
+    analyses = [a.by_depth(depth) for a in analyze_all(sources, input_shape, batch, mode, convention)]
+    from ..document import analysis_dict, compare_records
+    from ..render import table
+    from ..render.records import document, records_csv
 
     if measure:
         from ..bridge.profile import profile_source
@@ -89,9 +115,10 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
         click.echo(measure_lines(analyses, timed), nl=False)
 
     if fmt == "json":
-        text = data.to_json(analyses)
+        text = document("costlab.compare/1", first=analyses[0].model, convention=analyses[0].convention,
+                        models=compare_records(analyses), analyses=[analysis_dict(a) for a in analyses])
     elif fmt == "csv":
-        text = data.to_csv(analyses)
+        text = records_csv(compare_records(analyses))
     else:
         text = table.compare_table(analyses, fmt)
         small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in analyses)

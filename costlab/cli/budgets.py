@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 import click
 
-from .common import analyze_all
+from .common import analyze_all, emit, write_output
 from .errors import CheckFailed
 from .options import PERCENT, analysis_options, depth_option, format_option, output_option
 
@@ -14,7 +14,8 @@ from .options import PERCENT, analysis_options, depth_option, format_option, out
 @click.command()
 @click.option("--config", type=click.Path(dir_okay=False), help="costlab.toml or pyproject.toml (default: found from here up).")
 @format_option(["table", "json", "github"], help="github: workflow annotations (::error file=...,line=...::) for failed limits.")
-def check(config: Optional[str], fmt: str) -> None:
+@output_option()
+def check(config: Optional[str], fmt: str, output: Optional[str]) -> None:
     """Hold models to their budgets: exit 0 all pass, 1 a limit is exceeded, 2 a config error."""
     from pathlib import Path
 
@@ -27,7 +28,7 @@ def check(config: Optional[str], fmt: str) -> None:
     outcomes = run_checks(path)
     shown = {"table": lambda: check_table(outcomes), "json": lambda: check_json(outcomes, str(path)),
              "github": lambda: github_annotations(outcomes, str(path))}[fmt]()
-    click.echo(shown, nl=False)
+    emit(shown, output)
     if not all(o.ok for o in outcomes):
         raise CheckFailed()
 
@@ -42,14 +43,19 @@ def baseline() -> None:
 @output_option(required=True, help="Baseline file to write (JSON).")
 @analysis_options(convention=False)
 def baseline_save(source: str, output: str, input_shape: Any, batch: Any, mode: str) -> None:
-    """Write SOURCE's analysis (costlab.analysis/1 JSON) as a baseline to commit."""
-    from ..files import write_atomic
+    """Write SOURCE's analysis (costlab.analysis/1 JSON, in MACs) as a baseline to commit."""
     from ..render.data import to_json
 
     (analysis,) = analyze_all([source], input_shape, batch, mode, "macs")
-    write_atomic(output, to_json([analysis]))
+    write_output(output, to_json([analysis]))
     t = analysis.total()
     click.echo(f"saved {analysis.model}: {t.macs:,} MACs, {t.params:,} params -> {output}")
+
+
+def _delta_records(deltas: List[Any]) -> List[Dict[str, Any]]:
+    from dataclasses import asdict
+
+    return [asdict(d) for d in deltas]
 
 
 @baseline.command("diff")
@@ -57,8 +63,13 @@ def baseline_save(source: str, output: str, input_shape: Any, batch: Any, mode: 
 @click.argument("source")
 @click.option("--max-growth", type=PERCENT, default="0%", show_default=True, help="Allowed growth of total MACs and params (e.g. 2%).")
 @depth_option(default=1, help="Compare blocks at this depth.")
-def baseline_diff(baseline_file: str, source: str, max_growth: Any, depth: int) -> None:
-    """Per-block and total changes of SOURCE against a saved baseline; exit 1 past --max-growth."""
+@format_option(["table", "json", "markdown"], help="json: costlab.baseline-diff/1 with every block before and after.")
+@output_option()
+def baseline_diff(baseline_file: str, source: str, max_growth: Any, depth: int, fmt: str, output: Optional[str]) -> None:
+    """Per-block and total changes of SOURCE against a saved baseline; exit 1 past --max-growth.
+
+    SOURCE is analysed at the baseline's input, batch and mode (so no --input/--batch/--mode here).
+    """
     from pathlib import Path
 
     from ..baseline import diff, growth_failures, load_baseline, review_lines
@@ -67,13 +78,27 @@ def baseline_diff(baseline_file: str, source: str, max_growth: Any, depth: int) 
     doc = load_baseline(Path(baseline_file))
     shape = tuple(doc["input"])
     (analysis,) = analyze_all([source], shape, doc["batch"], doc["mode"], "macs")
-    lines = review_lines(diff(doc, analysis, depth))
+    deltas = diff(doc, analysis, depth)
     t = analysis.total()
-    click.echo(f"{source} vs baseline {baseline_file} ({doc['model']}, input {format_shape(shape)}, mode {doc['mode']}):")
-    click.echo("\n".join(f"  {line}" for line in lines) if lines else "  no change")
-    click.echo(f"  total: {doc['totals']['macs']:,} -> {int(t.macs):,} MACs; {doc['totals']['params']:,} -> {t.params:,} params")
     failures = growth_failures(doc, analysis, max_growth)
-    for failure in failures:
-        click.echo(f"FAIL: {failure}")
+    if fmt == "json":
+        from ..document import value
+        from ..render.records import document
+
+        text = document("costlab.baseline-diff/1", baseline=baseline_file, model=source, input=list(doc["input"]),
+                        batch=doc["batch"], mode=doc["mode"], ok=not failures,
+                        totals={"macs_before": doc["totals"]["macs"], "macs_after": value(t.macs),
+                                "params_before": doc["totals"]["params"], "params_after": t.params},
+                        blocks=_delta_records(deltas), failures=failures)
+    else:
+        lines = review_lines(deltas)
+        bullet = "- " if fmt == "markdown" else "  "
+        out = [f"{source} vs baseline {baseline_file} ({doc['model']}, input {format_shape(shape)}, mode {doc['mode']}):"]
+        out += [f"{bullet}{line}" for line in lines] if lines else [f"{bullet}no change"]
+        out.append(f"{bullet}total: {doc['totals']['macs']:,} -> {int(t.macs):,} MACs; "
+                   f"{doc['totals']['params']:,} -> {t.params:,} params")
+        out += [f"FAIL: {failure}" for failure in failures]
+        text = "\n".join(out) + "\n"
+    emit(text, output)
     if failures:
         raise CheckFailed()

@@ -11,10 +11,22 @@ FORMATS = ("table", "json", "csv", "markdown")
 Decorator = Callable[[Any], Any]
 
 
+NUMBERS_ONLY = "names such as H make costs formulas: costlab analyze and compare take those"
+
+
+def _numeric(value: Any) -> bool:
+    from ..numbers import is_int
+
+    return is_int(value)
+
+
 class ShapeType(click.ParamType):
-    """An input shape without batch: 3x224x224, or symbolic 3xHxW (costs become formulas)."""
+    """An input shape without batch: 3x224x224, or (when ``symbolic``) 3xHxW: costs become formulas."""
 
     name = "CxHxW"
+
+    def __init__(self, symbolic: bool = True) -> None:
+        self.symbolic = symbolic
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
         if not isinstance(value, str):
@@ -22,18 +34,21 @@ class ShapeType(click.ParamType):
         from ..shapes import parse_input
 
         try:
-            return parse_input(value)
+            shape = parse_input(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
+        if not self.symbolic and not all(_numeric(d) for d in shape):
+            self.fail(f"{value!r}: needs numbers like 3x224x224 ({NUMBERS_ONLY})", param, ctx)
+        return shape
 
 
 class DimType(click.ParamType):
-    """One dimension: a positive integer or a name (symbolic)."""
+    """One dimension: a positive integer or (when ``symbolic``) a name."""
 
-    name = "N|NAME"
-
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, symbolic: bool = True) -> None:
         self.what = what
+        self.symbolic = symbolic
+        self.name = "N|NAME" if symbolic else "N"
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
         if not isinstance(value, str):
@@ -41,15 +56,22 @@ class DimType(click.ParamType):
         from ..shapes import parse_dim
 
         try:
-            return parse_dim(value, self.what)
+            dim = parse_dim(value, self.what)
         except ValueError as e:
             self.fail(str(e), param, ctx)
+        if not self.symbolic and not _numeric(dim):
+            self.fail(f"{value!r}: needs a positive integer ({NUMBERS_ONLY})", param, ctx)
+        return dim
 
 
 class SIType(click.ParamType):
-    """A whole number, optionally with an SI suffix: 1.5G, 7M, 2_000 (costlab.numbers.parse_si)."""
+    """A whole number, optionally with an SI suffix: 1.5G, 7M, 2_000 (costlab.numbers.parse_si);
+    ``positive``: more than 0."""
 
     name = "NUMBER"
+
+    def __init__(self, positive: bool = False) -> None:
+        self.positive = positive
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
         if not isinstance(value, str):
@@ -57,9 +79,12 @@ class SIType(click.ParamType):
         from ..numbers import parse_si
 
         try:
-            return parse_si(value)
+            number = parse_si(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
+        if self.positive and number <= 0:
+            self.fail(f"must be more than 0, got {value!r}", param, ctx)
+        return number
 
 
 class PercentType(click.ParamType):
@@ -80,8 +105,11 @@ class PercentType(click.ParamType):
 
 
 SHAPE = ShapeType()
+NUMERIC_SHAPE = ShapeType(symbolic=False)
 BATCH = DimType("batch")
+NUMERIC_BATCH = DimType("batch", symbolic=False)
 SI = SIType()
+POSITIVE_SI = SIType(positive=True)
 PERCENT = PercentType()
 
 
@@ -102,13 +130,20 @@ def combine(*decorators: Decorator) -> Decorator:
     return apply
 
 
-def input_option() -> Decorator:
-    return click.option("--input", "input_shape", type=SHAPE, metavar="CxHxW",
-                        help="Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas).")
+def input_option(symbolic: bool = True) -> Decorator:
+    """--input CxHxW; ``symbolic=False`` for commands that build or draw the model (numbers only)."""
+    if symbolic:
+        return click.option("--input", "input_shape", type=SHAPE, metavar="CxHxW",
+                            help="Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas).")
+    return click.option("--input", "input_shape", type=NUMERIC_SHAPE, metavar="CxHxW",
+                        help="Input shape without batch, e.g. 3x224x224 (default: the model's).")
 
 
-def batch_option() -> Decorator:
-    return click.option("--batch", type=BATCH, default="1", show_default=True, help="Batch size (a number or a name).")
+def batch_option(symbolic: bool = True) -> Decorator:
+    """--batch N (or a name such as B, when ``symbolic``)."""
+    if symbolic:
+        return click.option("--batch", type=BATCH, default="1", show_default=True, help="Batch size (a number or a name).")
+    return click.option("--batch", type=NUMERIC_BATCH, default="1", show_default=True, help="Batch size.")
 
 
 def mode_option() -> Decorator:
@@ -144,9 +179,9 @@ def profile_options() -> Decorator:
     )
 
 
-def analysis_options(convention: bool = True) -> Decorator:
+def analysis_options(convention: bool = True, symbolic: bool = True) -> Decorator:
     """--input, --batch, --mode (and --convention): what every analysing command takes."""
-    options = [input_option(), batch_option(), mode_option()]
+    options = [input_option(symbolic), batch_option(symbolic), mode_option()]
     if convention:
         options.append(convention_option())
     return combine(*options)

@@ -6,8 +6,9 @@ from typing import Any, Optional
 
 import click
 
-from .errors import InputError
-from .options import input_option, profile_options
+from .common import emit, save_chart
+from .errors import torch_extra_error
+from .options import format_option, input_option, output_option, profile_options
 
 
 def roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float]) -> Any:
@@ -27,32 +28,52 @@ def roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float]
     return known
 
 
+def _profile_text(analysis: Any, measured: Any, device_roof: Any, dtype: str, all_rows: bool, fmt: str) -> str:
+    from ..render.profile import measured_rows, profile_table
+    from ..render.records import document, records, records_csv
+
+    if fmt == "table":
+        return profile_table(analysis, measured, device_roof, dtype, only_costly=not all_rows)
+    keys = ("name", "macs", "bytes", "seconds", "achieved", "intensity", "bound")
+    rows = [r for r in records(measured_rows(analysis, measured, device_roof, dtype), keys) if all_rows or r["macs"]]
+    if fmt == "csv":
+        return records_csv(rows)
+    return document("costlab.profile/1", model=measured.model, device=measured.device, device_name=measured.device_name,
+                    dtype=dtype, batch=measured.batch, roofline={"name": device_roof.name, "peak_flops": device_roof.peak_flops[dtype],
+                                                                 "bandwidth": device_roof.bandwidth, "source": device_roof.source},
+                    forward_seconds=measured.forward, forward_hooked_seconds=measured.forward_hooked, layers=rows)
+
+
 @click.command()
 @click.argument("source")
-@input_option()
+@input_option(symbolic=False)
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @profile_options()
 @click.option("--calibrate", "calibrate_", is_flag=True, help="Measure the device's peak FLOP/s and bandwidth for the roofline.")
-@click.option("--peak-tflops", type=float, help="Override the roofline's peak (TFLOP/s).")
-@click.option("--bandwidth-gbs", type=float, help="Override the roofline's memory bandwidth (GB/s).")
+@click.option("--peak-tflops", type=click.FloatRange(min=0, min_open=True), help="Override the roofline's peak (TFLOP/s).")
+@click.option("--bandwidth-gbs", type=click.FloatRange(min=0, min_open=True), help="Override the roofline's memory bandwidth (GB/s).")
 @click.option("--all", "all_rows", is_flag=True, help="Also list layers without multiply-adds.")
 @click.option("--chart", type=click.Path(dir_okay=False), help="Also draw the roofline (.png or .svg).")
+@format_option(["table", "json", "csv"], help="json and csv: seconds, FLOP/s and bytes as plain numbers.")
+@output_option()
 def profile(source: str, input_shape: Any, batch: int, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
-            calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float], all_rows: bool, chart: Optional[str]) -> None:
-    """Measured time per layer next to MACs, achieved TFLOP/s, arithmetic intensity and the roofline bound."""
+            calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float], all_rows: bool, chart: Optional[str],
+            fmt: str, output: Optional[str]) -> None:
+    """Measured time per layer next to MACs, achieved TFLOP/s, arithmetic intensity and the roofline bound.
+
+    Spec files and built-in models are profiled at inference (no --mode), costs in MACs (no --convention).
+    """
     try:
         from ..bridge.profile import profile_source
     except ImportError as e:
-        raise InputError(f"profile needs the torch extra (pip install 'costlab[torch]'): {e}") from None
-    from ..render.profile import profile_table
+        raise torch_extra_error("profile", e) from None
 
     analysis, measured = profile_source(source, input_shape, device=device, dtype=dtype, batch=batch,
                                         channels_last=channels_last, warmup=warmup, repeats=repeats)
     device_roof = roof(device, dtype, calibrate_, peak_tflops, bandwidth_gbs)
-    click.echo(profile_table(analysis, measured, device_roof, dtype, only_costly=not all_rows), nl=False)
+    emit(_profile_text(analysis, measured, device_roof, dtype, all_rows, fmt), output)
     if chart:
-        from ..render.charts import save
         from ..render.profile import roofline_chart
 
-        save(roofline_chart(analysis, measured, device_roof, dtype, f"{source}: roofline, {dtype}"), chart)
-        click.echo(f"wrote {chart}")
+        save_chart(roofline_chart(analysis, measured, device_roof, dtype, f"{source}: roofline, {dtype}"), chart)
+        click.echo(f"wrote {chart}", err=output is None and fmt != "table")

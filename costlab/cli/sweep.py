@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 import click
 
-from .options import SI, batch_option, format_option, mode_option
+from .common import emit, progress, writing
+from .options import POSITIVE_SI, batch_option, format_option, input_option, mode_option, output_option
 
 
 @click.command()
@@ -14,44 +15,51 @@ from .options import SI, batch_option, format_option, mode_option
 @click.option("--resolution", "resolutions", default="128:512:32", show_default=True,
               help="Square input sizes: START:STOP:STEP (inclusive), a comma list, or one size.")
 @click.option("--width", "widths", help="Sweep width multipliers instead (START:STOP:STEP or a list), at the default input.")
-@click.option("--budget", type=SI, help="Report the largest resolution (or width) within this many MACs (e.g. 1.5G).")
+@click.option("--budget", type=POSITIVE_SI, help="Report the largest resolution (or width) within this many MACs (e.g. 1.5G).")
+@input_option(symbolic=False)
 @batch_option()
 @mode_option()
-@format_option(["table", "csv", "json"])
+@format_option(["table", "csv", "json", "markdown"])
 @click.option("--chart", type=click.Path(dir_okay=False), help="Also draw MACs and params against resolution (.png or .svg).")
-def sweep(source: str, resolutions: str, widths: Optional[str], budget: Optional[int], batch: Any, mode: str, fmt: str,
-          chart: Optional[str]) -> None:
+@output_option()
+def sweep(source: str, resolutions: str, widths: Optional[str], budget: Optional[int], input_shape: Any, batch: Any, mode: str,
+          fmt: str, chart: Optional[str], output: Optional[str]) -> None:
     """Cost of SOURCE at many input resolutions, from one symbolic formula in the resolution R
-    (or at many width multipliers: conv and hidden linear channels scaled, one analysis per point)."""
+    (or at many width multipliers: conv and hidden linear channels scaled, one analysis per point).
+
+    --input sets the model's input: a width sweep analyses at it; a resolution sweep keeps its channel
+    count and sets H = W = each resolution. Counts are MACs (no --convention).
+    """
+    from dataclasses import replace
+
     from ..numbers import format_si
     from ..sources import load_source
     from ..sweep import largest_within, parse_factors, parse_range, resolution_sweep, width_sweep
 
     sizes = parse_range(resolutions)
-    limit = budget
-    from tqdm import tqdm
-
-    def progress(items: Any) -> Any:
-        return tqdm(items, desc="sweep", unit="pt", file=click.get_text_stream("stderr"), disable=len(sizes) < 2000)
-
+    graph = load_source(source)
+    if input_shape is not None:
+        graph = replace(graph, input_shape=tuple(input_shape))
     by = "width" if widths else "resolution"
     if widths:
-        points = width_sweep(load_source(source), parse_factors(widths), None, batch, mode)
+        points = width_sweep(graph, parse_factors(widths), None, batch, mode)
     else:
-        points = resolution_sweep(load_source(source), sizes, batch, mode, progress)
+        points = resolution_sweep(graph, sizes, batch, mode, lambda items: progress(items, "sweep", "pt", minimum=2000))
     from ..render.sweep import sweep_text
 
-    click.echo(sweep_text(points, source, fmt, by), nl=False)
+    text = sweep_text(points, source, fmt, by)
+    if budget is not None and fmt in ("table", "markdown"):
+        best = largest_within(points, budget, by)
+        if best is None:
+            text += f"no {by} in the sweep stays within {format_si(budget)} MACs\n"
+        elif by == "width":
+            text += f"largest width within {format_si(budget)} MACs: x{best.width:g} ({best.macs:,} MACs)\n"
+        else:
+            text += (f"largest resolution within {format_si(budget)} MACs: {best.resolution}x{best.resolution} "
+                     f"({best.macs:,} MACs)\n")
     if chart:
         from ..render.charts import sweep_chart
 
-        sweep_chart(points, source, chart, limit, by)
-    if limit is not None and fmt == "table":
-        best = largest_within(points, limit, by)
-        if best is None:
-            click.echo(f"no {by} in the sweep stays within {format_si(limit)} MACs")
-        elif by == "width":
-            click.echo(f"largest width within {format_si(limit)} MACs: x{best.width:g} ({best.macs:,} MACs)")
-        else:
-            click.echo(f"largest resolution within {format_si(limit)} MACs: {best.resolution}x{best.resolution} "
-                       f"({best.macs:,} MACs)")
+        with writing(chart):
+            sweep_chart(points, source, chart, budget, by)
+    emit(text, output)

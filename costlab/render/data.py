@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from typing import Any, Dict, List
@@ -27,16 +25,20 @@ def dumps(doc: Any) -> str:
 
 
 def to_csv(analyses: List[Any]) -> str:
-    """One row per layer (model column first), exact integers."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "name", "op", "in_shapes", "out_shape", "macs", "params", "biases", "activations", "formula"])
+    """One row per layer (model column first), exact integers; a ``cost`` column when a convention
+    other than macs is counted (as in JSON)."""
+    from .records import csv_text
+
+    with_cost = any(a.convention != "macs" for a in analyses)
+    headers = ["model", "name", "op", "in_shapes", "out_shape", "macs", "params", "biases", "activations"]
+    headers += ["cost", "formula"] if with_cost else ["formula"]
+    rows = []
     for analysis in analyses:
         for layer in analysis_dict(analysis)["layers"]:
-            writer.writerow([
-                analysis.model, layer["name"], layer["op"],
-                " ".join("x".join(map(str, s)) for s in layer["in_shapes"]),
-                "x".join(map(str, layer["out_shape"])),
-                layer["macs"], layer["params"], layer["biases"], layer["activations"], layer["formula"],
-            ])
-    return out.getvalue()
+            row = [analysis.model, layer["name"], layer["op"],
+                   " ".join("x".join(map(str, s)) for s in layer["in_shapes"]),
+                   "x".join(map(str, layer["out_shape"])),
+                   layer["macs"], layer["params"], layer["biases"], layer["activations"]]
+            row += [layer.get("cost", layer["macs"]), layer["formula"]] if with_cost else [layer["formula"]]
+            rows.append(row)
+    return csv_text(headers, rows)

@@ -1,4 +1,4 @@
-"""Sweep results as a table, CSV or JSON."""
+"""Sweep results as a table, Markdown, CSV or JSON."""
 
 from __future__ import annotations
 
@@ -22,4 +22,4 @@ def sweep_text(points: List[Any], source: str, fmt: str, by: str = "resolution")
     rows = [[f"{p.resolution}x{p.resolution}", f"{p.width:g}", format_si(p.macs), format_int(p.macs), format_si(p.params), format_int(p.params),
              format_si(p.activations)] for p in points]
     headers = ["input", "width", "MACs", "exact MACs", "params", "exact params", "activations"]
-    return tabulate(rows, headers, disable_numparse=True) + "\n"
+    return tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True) + "\n"

@@ -10,7 +10,8 @@ from typing import Any, List, Sequence
 from tabulate import tabulate
 
 from ..conventions import get_convention
-from ..numbers import format_int, format_ratio, format_si, is_int
+from ..numbers import format_int, format_si, is_int
+from ..ratios import ratio_text
 from ..shapes import format_shape
 
 TABLEFMT = {"table": "simple", "markdown": "github"}
@@ -59,21 +60,6 @@ def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> 
     body = tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
     title = header(analysis)
     return (f"**{title}**\n\n{body}\n" if fmt == "markdown" else f"{title}\n{body}\n")
-
-
-def ratio_text(first: Any, other: Any, what: str) -> str:
-    """'21.4x fewer MACs' / '1.50x more params' / 'same MACs' for other relative to first."""
-    if not (is_int(first) and is_int(other)):
-        return ""
-    if first == other:
-        return f"same {what}"
-    if other == 0:
-        return f"none (0 {what})"
-    if first == 0:
-        return f"+{format_si(other)} {what}"
-    if other < first:
-        return f"{format_ratio(first / other)} fewer {what}"
-    return f"{format_ratio(other / first)} more {what}"
 
 
 def compare_table(analyses: Sequence[Any], fmt: str = "table") -> str:

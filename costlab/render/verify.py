@@ -41,12 +41,12 @@ def summary_line(v: Any) -> str:
             f"params costlab {format_int(v.params)} {params} PyTorch {format_int(v.torch_params)}")
 
 
-def summary_table(results: Sequence[Any]) -> str:
+def summary_table(results: Sequence[Any], fmt: str = "simple") -> str:
     """One line per verified model."""
     rows = [[v.model, format_int(v.macs), format_int(v.ours), format_int(v.fvcore), format_int(v.params), format_int(v.torch_params),
              v.count("exact"), v.count("explained"), v.count("mismatch"), "ok" if v.ok else "FAIL"] for v in results]
     headers = ["model", "MACs", "costlab (fvcore rules)", "fvcore", "params", "PyTorch params", "exact", "explained", "mismatch", ""]
-    return tabulate(rows, headers, disable_numparse=True) + "\n"
+    return tabulate(rows, headers, tablefmt=fmt, disable_numparse=True) + "\n"
 
 
 def block_table(diffs: List[Any], a: str, b: str, fmt: str = "simple") -> str:
