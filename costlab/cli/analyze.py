@@ -75,7 +75,10 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
     elif fmt == "csv":
         text = data.to_csv([analysis])
     else:
-        text = table.analysis_table(analysis, fmt, formulas=not no_formulas)
+        from ..legend import legend_text, name_sizes
+
+        (short,), legend = name_sizes([analysis])
+        text = table.analysis_table(short, fmt, formulas=not no_formulas) + legend_text(legend, fmt)
     emit(text, output)
 
 
@@ -120,9 +123,13 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
     elif fmt == "csv":
         text = records_csv(compare_records(analyses))
     else:
-        text = table.compare_table(analyses, fmt)
-        small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in analyses)
+        from ..legend import legend_text, name_sizes
+
+        short, legend = name_sizes(analyses)
+        text = table.compare_table(short, fmt)
+        small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in short)
         if formulas or (formulas is None and small):
-            blocks = "\n".join(table.formulas_block(a) for a in analyses)
+            blocks = "\n".join(table.formulas_block(a) for a in short)
             text += "\n" + (f"```\n{blocks}```\n" if fmt == "markdown" else blocks)
+        text += legend_text(legend, fmt)
     emit(text, output)

@@ -52,7 +52,8 @@ def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> 
         if formulas:
             row.append(r.formula)
         rows.append(row)
-    total_row = ["total", "", "", "", format_si(total), "100%" if is_int(total) else "", format_si(totals.params)]
+    shown = format_si(total) if is_int(total) or not formulas else "(formula)"  # a symbolic total is printed once
+    total_row = ["total", "", "", "", shown, "100%" if is_int(total) else "", format_si(totals.params)]
     if formulas:
         total_row.append(f"{format_int(total)} {unit}; {format_int(totals.params)} params ({format_int(totals.biases)} biases)")
     rows.append(total_row)
