@@ -9,7 +9,6 @@ and the Inception blocks (``inception``, ``inception_naive`` with ``numbers``).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
@@ -29,6 +28,7 @@ STRUCTURAL = {
 }
 TOP_KEYS = ("name", "description", "input", "layers")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+MAX_GROUP_DEPTH = 64  # groups inside groups (GoogLeNet nests 2); deeper specs are refused, not recursed into
 
 
 class _Walker:
@@ -37,6 +37,7 @@ class _Walker:
     def __init__(self, builder: GraphBuilder) -> None:
         self.builder = builder
         self.counters: Dict[str, Dict[str, int]] = {}
+        self.depth = 0  # groups open around the current element
 
     def error(self, message: str, layer: str, field: str = "") -> SpecError:
         return SpecError(message, source=self.builder.source, layer=layer, field=field)
@@ -116,14 +117,20 @@ class _Walker:
     def _group(self, item: Mapping[str, Any], full: str, inputs: List[str], train_only: bool, block: str) -> str:
         if len(inputs) != 1:
             raise self.error(f"a {block} block takes one input, got {len(inputs)}", full, "input")
+        if self.depth >= MAX_GROUP_DEPTH:
+            raise self.error(f"groups nest deeper than the limit of {MAX_GROUP_DEPTH} (costlab.spec.MAX_GROUP_DEPTH)", full, "type")
         start = inputs[0]
         kind = item["type"]
-        if kind == "sequence":
-            out = self.sequence(item.get("layers"), full, start, train_only, full, "layers")
-        elif kind == "branches":
-            out = self._branches(item, full, start, train_only)
-        else:
-            out = self._residual(item, full, start, train_only)
+        self.depth += 1
+        try:
+            if kind == "sequence":
+                out = self.sequence(item.get("layers"), full, start, train_only, full, "layers")
+            elif kind == "branches":
+                out = self._branches(item, full, start, train_only)
+            else:
+                out = self._residual(item, full, start, train_only)
+        finally:
+            self.depth -= 1
         self.builder.alias(full, out, block)
         return full
 
@@ -191,29 +198,10 @@ def input_shape_field(value: Any, source: str) -> Shape:
 
 
 def read_data(path: Path) -> Any:
-    """Parse a .yaml/.yml, .toml or .json file as data (YAML with safe loading: no code runs)."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read the file: {e}", source=source) from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".yaml", ".yml"):
-            import yaml
+    """Parse a .yaml/.yml, .toml or .json spec as data, within the loader's limits (no code runs)."""
+    from .dataload import load_file
 
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: same rules, faster
-            return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader: no code runs)
-        if suffix == ".toml":
-            import tomllib
-
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
-    except Exception as e:  # each parser has its own error type; all mean "not valid data"
-        detail = " ".join(str(e).split())
-        raise SpecError(f"is not valid {suffix[1:].upper()}: {detail}", source=source) from None
-    raise SpecError("unknown spec format (use .yaml, .yml, .toml or .json)", source=source)
+    return load_file(path, "spec")
 
 
 def load_spec(path: Path, name: Optional[str] = None) -> Graph:
