@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -51,6 +51,7 @@ class Budget:
     batch: int
     mode: str
     limits: Tuple[Limit, ...]
+    folder: str = ""  # the config file's folder: a relative spec path is relative to it
 
 
 @dataclass(frozen=True)
@@ -115,20 +116,21 @@ def _limit_value(value: Any, where: str) -> int:
 
 
 def read_config(path: Path) -> List[Budget]:
-    """Budgets from a pyproject.toml ([tool.costlab]) or costlab.toml file."""
-    import tomllib
+    """Budgets from a pyproject.toml ([tool.costlab]) or costlab.toml file (read with the data limits)."""
+    from .dataload import loads, read_text
 
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        text = read_text(path, "config")
+        data = loads(text, "toml", str(path))
+    except CostlabError as e:
+        raise ConfigError(str(e)) from None
     if path.name == "pyproject.toml":
-        section, prefix = data.get("tool", {}).get("costlab"), "tool.costlab"
+        tool = data.get("tool", {})
+        section, prefix = tool.get("costlab") if isinstance(tool, dict) else None, "tool.costlab"
         if section is None:
             raise ConfigError(f"{path}: no [tool.costlab] section")
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: tool.costlab: expected a table")
     else:
         section, prefix = data, ""
     header = f"{prefix}.budget" if prefix else "budget"
@@ -139,7 +141,15 @@ def read_config(path: Path) -> List[Budget]:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: {header}: expected one or more [[{header}]] tables")
     locator = _Locator(text.splitlines(), header)
-    return [_budget(entry, i, f"{path}: {header}[{i + 1}]", locator) for i, entry in enumerate(entries)]
+    budgets = [_budget(entry, i, f"{path}: {header}[{i + 1}]", locator) for i, entry in enumerate(entries)]
+    seen: Dict[str, int] = {}
+    for i, b in enumerate(budgets, 1):
+        if b.name in seen:
+            raise ConfigError(f"{path}: {header}[{i}].name: {b.name!r} is already the name of {header}[{seen[b.name]}] "
+                              "(give each budget its own name)")
+        seen[b.name] = i
+    folder = str(path.parent)
+    return [replace(b, folder=folder) for b in budgets]
 
 
 def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
@@ -152,6 +162,8 @@ def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
     if not isinstance(source, str) or not source:
         raise ConfigError(f"{where}.source: required: a built-in model, a spec file or module:factory")
     name = entry.get("name", source)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}.name: must be a non-empty string, got {name!r}")
     mode = entry.get("mode", "infer")
     if mode not in ("infer", "train"):
         raise ConfigError(f"{where}.mode: must be 'infer' or 'train', got {mode!r}")
@@ -162,10 +174,16 @@ def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
     if shape is not None:
         from .shapes import parse_input
 
+        if not isinstance(shape, (str, int)) or isinstance(shape, bool):
+            raise ConfigError(f"{where}.input: expected a shape like \"3x224x224\", got {shape!r}")
+        shape = str(shape)
         try:
-            parse_input(str(shape))
+            dims = parse_input(shape)
         except ValueError as e:
             raise ConfigError(f"{where}.input: {e}") from None
+        if not all(isinstance(d, int) for d in dims):
+            raise ConfigError(f"{where}.input: a budget needs numbers, got {shape!r} (names such as H make costs "
+                              "formulas, which no limit can hold)")
     limits = [Limit(name, "", q, _limit_value(entry[q], f"{where}.{q}"), locator.line_of(index, q)) for q in LIMITS if q in entry]
     blocks = entry.get("blocks", {})
     if not isinstance(blocks, dict):
@@ -199,6 +217,49 @@ def evaluate(budget: Budget, analysis: Any) -> List[Outcome]:
     return outcomes
 
 
+# Model references a config file may name without --allow-code: factories looked up by name in a
+# library's model registry (torchvision.models.list_models(), timm.is_model()) before anything runs.
+REGISTRY_REFERENCES = ("torchvision", "timm")
+
+
+class CodeRefused(ConfigError):
+    """A config file names Python code (package.module:factory) and the user did not allow it."""
+
+
+def code_reference(budget: Budget) -> bool:
+    """True when the budget's source would import and call arbitrary Python code."""
+    from .sources import is_reference
+
+    if not is_reference(_source_path(budget)):
+        return False
+    return budget.source.partition(":")[0] not in REGISTRY_REFERENCES
+
+
+def refuse_code(budgets: List[Budget], config: Path) -> None:
+    """The policy on code references in config files: refused unless the user passed --allow-code."""
+    for budget in budgets:
+        if code_reference(budget):
+            module = budget.source.partition(":")[0]
+            raise CodeRefused(
+                f"{config}: budget {budget.name!r}: source {budget.source!r} would import and run Python code "
+                f"from {module!r}; costlab check runs code named in a config file only with --allow-code "
+                f"(built-in models, spec files, torchvision: and timm: models need no flag)")
+
+
+def _source_path(budget: Budget) -> str:
+    """The budget's source, a relative spec path taken relative to the config file's folder."""
+    from . import zoo
+    from .sources import SPEC_SUFFIXES
+
+    source = budget.source
+    if not budget.folder or zoo.has(source) or Path(source).is_absolute():
+        return source
+    beside = Path(budget.folder) / source
+    if Path(source).suffix.lower() in SPEC_SUFFIXES or beside.is_file():
+        return str(beside)
+    return source
+
+
 def analyze_budget(budget: Budget) -> Any:
     """The analysis a budget entry describes."""
     from .analysis import analyze
@@ -206,7 +267,8 @@ def analyze_budget(budget: Budget) -> Any:
     from .sources import load_source
 
     shape = parse_input(budget.input) if budget.input else None
-    return analyze(load_source(budget.source, shape, budget.batch, budget.mode), shape, budget.batch, budget.mode)
+    graph = load_source(_source_path(budget), shape, budget.batch, budget.mode)
+    return analyze(graph, shape, budget.batch, budget.mode)
 
 
 def find_config(start: Path) -> Path:
@@ -215,15 +277,21 @@ def find_config(start: Path) -> Path:
         if (folder / "costlab.toml").is_file():
             return folder / "costlab.toml"
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.costlab" in pyproject.read_text(encoding="utf-8"):
-            return pyproject
+        try:
+            if pyproject.is_file() and b"[tool.costlab" in pyproject.read_bytes():
+                return pyproject
+        except OSError as e:
+            raise ConfigError(f"{pyproject}: cannot read: {e.strerror or e}") from None
     raise ConfigError(f"no costlab.toml or pyproject.toml with [tool.costlab] in {start} or its parents (use --config)")
 
 
-def run_checks(config: Path) -> List[Outcome]:
-    """Read a config and check every budget in it."""
+def run_checks(config: Path, allow_code: bool = False) -> List[Outcome]:
+    """Read a config and check every budget in it; code references need ``allow_code`` (checked first)."""
+    budgets = read_config(config)
+    if not allow_code:
+        refuse_code(budgets, config)
     outcomes: List[Outcome] = []
-    for budget in read_config(config):
+    for budget in budgets:
         outcomes += evaluate(budget, analyze_budget(budget))
     return outcomes
 

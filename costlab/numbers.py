@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-_SUFFIXES = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
-_SCALE = {"K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_SUFFIXES = (("K", 10**3), ("M", 10**6), ("G", 10**9), ("T", 10**12), ("P", 10**15), ("E", 10**18))
+_SCALE = {**dict(_SUFFIXES), "k": 10**3}
+MAX_SI = 10**30  # parse_si refuses larger magnitudes: no budget or multiplier is meant to be that big
 
 
 def is_int(value: Any) -> bool:
@@ -34,50 +36,72 @@ def format_int(value: Any) -> str:
 def format_si(value: Any) -> str:
     """Short SI form: 112,896,000 -> '112.9M', 1,498,376,192 -> '1.5G', 999 -> '999'.
 
-    Two decimals below 10 of a unit, one above, trailing zeros dropped. Symbolic values are
-    returned as their formula text.
+    Two decimals below 10 of a unit, one above, trailing zeros dropped; units K, M, G, T, P, E, and
+    scientific notation from 1000E (10^21) on ('3.15e+21'). Symbolic values are returned as their
+    formula text.
     """
     if not is_int(value):
         if isinstance(value, float):
-            return format_si(round(value))
+            return format_si(round(value)) if math.isfinite(value) else str(value)
         return expr_text(value)
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
     if magnitude < 1000:
         return f"{sign}{magnitude}"
-    units = [(s, sc) for s, sc in reversed(_SUFFIXES)]  # K, M, G, T
-    index = max(i for i, (_, scale) in enumerate(units) if magnitude >= scale)
-    scaled = magnitude / units[index][1]
-    text = f"{scaled:.2f}" if scaled < 10 else f"{scaled:.1f}"
-    if float(text) >= 1000 and index + 1 < len(units):  # 999.96M shows as 1G, not 1000M
+    index = max(i for i, (_, scale) in enumerate(_SUFFIXES) if magnitude >= scale)
+    text = _scaled(magnitude, _SUFFIXES[index][1])
+    if float(text) >= 1000:  # 999.96M shows as 1G, not 1000M
+        if index + 1 == len(_SUFFIXES):
+            return sign + _scientific(magnitude)
         index += 1
-        scaled = magnitude / units[index][1]
-        text = f"{scaled:.2f}"
-    return f"{sign}{text.rstrip('0').rstrip('.')}{units[index][0]}"
+        text = _scaled(magnitude, _SUFFIXES[index][1])
+    return f"{sign}{text.rstrip('0').rstrip('.')}{_SUFFIXES[index][0]}"
+
+
+def _scaled(magnitude: int, scale: int) -> str:
+    scaled = Decimal(magnitude) / scale
+    return f"{scaled:.2f}" if scaled < 10 else f"{scaled:.1f}"
+
+
+def _scientific(magnitude: int) -> str:
+    """'3.15e+21': three significant digits, exact for any size of integer (no float overflow)."""
+    mantissa, _, exponent = f"{Decimal(magnitude):.2e}".partition("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
 def parse_si(text: Any) -> int:
-    """Parse '1.5G', '7M', '2.7K', '1_500_000' or an int into an exact integer.
+    """Parse '1.5G', '7M', '2.7K', '3P', '1_500_000', '3.15e+21' (format_si's forms) or an int.
 
-    Raises ValueError with a readable message for anything else, or a value that is not a whole
-    number (e.g. '1.5' or '0.0001K').
+    Raises ValueError with a readable message for anything else: not a whole number ('1.5',
+    '0.0001K'), not finite ('infG', 'nan'), or larger in magnitude than ``MAX_SI`` ('1e400G').
     """
     if is_int(text):
-        return int(text)
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}")
-    raw = text.strip().replace("_", "").replace(",", "")
-    scale = 1
-    if raw[-1] in _SCALE:
-        scale = _SCALE[raw[-1]]
-        raw = raw[:-1]
-    try:
-        number = Decimal(raw) * scale
-    except InvalidOperation:
-        raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}") from None
-    if number != number.to_integral_value():
-        raise ValueError(f"{text!r} is not a whole number")
-    return int(number)
+        value = int(text)
+    else:
+        if not isinstance(text, str) or not text.strip() or len(text) > 100:
+            raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}")
+        raw = text.strip().replace("_", "").replace(",", "")
+        scale = 1
+        if raw[-1] in _SCALE:
+            scale = _SCALE[raw[-1]]
+            raw = raw[:-1]
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite number, got {text!r}")
+        if number and number.adjusted() < -40:
+            raise ValueError(f"{text!r} is not a whole number")
+        if number.adjusted() > 40:  # far beyond MAX_SI: refused before a giant integer is built
+            raise ValueError(f"{text!r} is out of range (at most {MAX_SI:.0e} in magnitude)")
+        number *= scale
+        if number != number.to_integral_value():
+            raise ValueError(f"{text!r} is not a whole number")
+        value = int(number)
+    if abs(value) > MAX_SI:
+        raise ValueError(f"{text!r} is out of range (at most {MAX_SI:.0e} in magnitude)")
+    return value
 
 
 def format_ratio(value: float) -> str:

@@ -33,7 +33,7 @@ def symbol(name: str) -> Any:
 def parse_dim(text: str, what: str = "dimension") -> Dim:
     """'224' -> 224, 'H' -> Symbol('H'); anything else is a ValueError."""
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         value = int(text)
         if value <= 0:
             raise ValueError(f"{what} must be positive, got {text}")
