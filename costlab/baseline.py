@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -10,7 +9,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .analysis import SCHEMA, Analysis, prefix
 from .errors import CostlabError
-from .numbers import format_int, format_si
+from .numbers import MAX_SI, format_int, format_si, is_int
+from .shapes import format_shape
 
 
 @dataclass(frozen=True)
@@ -24,38 +24,91 @@ class Delta:
     params_after: Optional[int]
 
 
+MAX_GROWTH = Decimal(1000)  # --max-growth at most 100,000%: beyond that no growth limit means anything
+
+
+def _count(value: Any) -> bool:
+    """A non-negative exact integer within the SI range (not a bool, float, string or null)."""
+    return is_int(value) and 0 <= value <= MAX_SI
+
+
 def load_baseline(path: Path) -> Dict[str, Any]:
-    """A baseline document, checked to be costlab.analysis/1 with exact integers."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise CostlabError(f"{path}: cannot read the baseline: {e}") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise CostlabError(f"{path}: field 'schema': not a costlab baseline (expected {SCHEMA!r}; write one with costlab baseline save)")
+    """A baseline document, checked field by field: costlab.analysis/1 with exact, consistent integers."""
+    from .dataload import load_file
+
+    doc = load_file(path, "baseline", "json")
+
+    def bad(field: str, message: str) -> CostlabError:
+        return CostlabError(f"{path}: field '{field}': {message}")
+
+    if not isinstance(doc, dict):
+        raise CostlabError(f"{path}: not a costlab baseline (a JSON object written by costlab baseline save), "
+                           f"got a JSON {type(doc).__name__}")
+    if doc.get("schema") != SCHEMA:
+        raise bad("schema", f"not a costlab baseline (expected {SCHEMA!r}; write one with costlab baseline save)")
     for key in ("model", "input", "batch", "mode", "totals", "layers"):
         if key not in doc:
-            raise CostlabError(f"{path}: field '{key}': missing")
-    positive = lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0  # noqa: E731
+            raise bad(key, "missing (write the baseline with costlab baseline save)")
+    positive = lambda v: is_int(v) and 0 < v <= MAX_SI  # noqa: E731
+    if not isinstance(doc["model"], str):
+        raise bad("model", f"expected a string, got {doc['model']!r}")
     if not isinstance(doc["input"], list) or not doc["input"] or not all(positive(d) for d in doc["input"]):
-        raise CostlabError(f"{path}: field 'input': expected a list of positive integers (CxHxW), got {doc['input']!r}")
-    if not positive(doc["batch"]) or doc["mode"] not in ("infer", "train"):
-        raise CostlabError(f"{path}: field 'batch' or 'mode': expected a positive integer and infer or train")
-    for i, layer in enumerate(doc["layers"]):
-        if not isinstance(layer, dict) or not isinstance(layer.get("name"), str) or not all(
-            isinstance(layer.get(k), int) and not isinstance(layer.get(k), bool) for k in ("macs", "params")
-        ):
-            raise CostlabError(f"{path}: layers[{i}]: needs a name and integer macs and params")
+        raise bad("input", f"expected a list of positive integers (CxHxW), got {doc['input']!r}")
+    if not positive(doc["batch"]):
+        raise bad("batch", f"expected a positive integer, got {doc['batch']!r}")
+    if doc["mode"] not in ("infer", "train"):
+        raise bad("mode", f"expected 'infer' or 'train', got {doc['mode']!r}")
+    layers = doc["layers"]
+    if not isinstance(layers, list):
+        raise bad("layers", f"expected a list of layers, got {type(layers).__name__}")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
+            raise bad(f"layers[{i}]", "expected an object with a string 'name'")
+        for key in ("macs", "params"):
+            if not _count(layer.get(key)):
+                raise bad(f"layers[{i}].{key}", f"expected a non-negative integer, got {layer.get(key)!r}")
+    totals = doc["totals"]
+    if not isinstance(totals, dict):
+        raise bad("totals", f"expected an object with macs and params, got {totals!r}")
+    for key in ("macs", "params"):
+        value = totals.get(key)
+        if not _count(value):
+            raise bad(f"totals.{key}", f"expected a non-negative integer, got {value!r}")
+        summed = sum(layer[key] for layer in layers)
+        if value != summed:
+            raise bad(f"totals.{key}", f"{value:,} is not the sum of the layers' {key} ({summed:,}); the file was edited")
     return doc
 
 
+def save_text(analysis: Analysis) -> str:
+    """The baseline document for ``analysis``; a symbolic analysis cannot be a baseline."""
+    from .render.data import to_json
+
+    totals = analysis.total()
+    if not (is_int(totals.macs) and is_int(totals.params) and all(is_int(d) for d in analysis.input) and is_int(analysis.batch)):
+        raise CostlabError(f"{analysis.model}: a baseline needs numbers; the input {format_shape(analysis.input)} "
+                           f"(batch {analysis.batch}) makes costs formulas")
+    return to_json([analysis])
+
+
 def parse_growth(text: str) -> Decimal:
-    """'2%' -> 0.02, '0' -> 0."""
+    """'2%' -> 0.02, '0' -> 0. Anything but 0 needs its % sign: a bare '5' could mean 5% or 500%."""
+    raw = text.strip()
+    number = raw[:-1] if raw.endswith("%") else raw
     try:
-        value = Decimal(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+        value = Decimal(number)
     except InvalidOperation:
-        raise CostlabError(f"--max-growth: expected a percentage like 2%, got {text!r}") from None
+        value = Decimal("NaN")
+    if not value.is_finite() or not number.strip() or "%" in number:
+        raise CostlabError(f"--max-growth: expected a percentage like 2%, got {text!r}")
+    if not raw.endswith("%") and value != 0:
+        raise CostlabError(f"--max-growth: write {text.strip()}% for a percentage (a bare {text.strip()!r} is ambiguous: "
+                           f"{text.strip()}% or x{text.strip()}?)")
+    value /= 100
     if value < 0:
         raise CostlabError("--max-growth: cannot be negative")
+    if value > MAX_GROWTH:
+        raise CostlabError(f"--max-growth: at most {MAX_GROWTH * 100:,}%, got {text!r}")
     return value
 
 

@@ -28,21 +28,56 @@ class Point:
     width: float = 1.0
 
 
+MAX_POINTS = 2_000_000  # points in one sweep (a 1M-point resolution sweep takes seconds)
+MAX_WIDTH = 100.0  # width multipliers above this are refused (channel counts would be absurd)
+MAX_WIDTH_POINTS = 1_000  # each width point is a full numeric analysis
+
+
+def _sizes_error(text: str, why: str, option: str = "--resolution") -> CostlabError:
+    return CostlabError(f"{option}: {why}, got {text!r}")
+
+
 def parse_range(text: str) -> List[int]:
     """'128:512:32' -> [128, 160, ..., 512] (inclusive); '224' -> [224]; '128,224,320' -> those."""
     try:
         if "," in text:
             values = [int(v) for v in text.split(",")]
         elif ":" in text:
-            start, stop, *step = (int(v) for v in text.split(":"))
-            values = list(range(start, stop + 1, step[0] if step else 1))
+            start, stop, *step_ = (int(v) for v in text.split(":"))
+            if len(step_) > 1:
+                raise ValueError
+            step = step_[0] if step_ else 1
+            if step < 1:
+                raise _sizes_error(text, "the step must be a positive integer")
+            if start > stop:
+                raise _sizes_error(text, f"the range is reversed (start {start} > stop {stop}); write {stop}:{start}:{step}")
+            if min(start, stop) < 1:
+                raise _sizes_error(text, "sizes must be positive")
+            if (stop - start) // step + 1 > MAX_POINTS:
+                raise _sizes_error(text, f"more than {MAX_POINTS:,} points (costlab.sweep.MAX_POINTS)")
+            values = list(range(start, stop + 1, step))
         else:
             values = [int(text)]
     except ValueError:
-        raise CostlabError(f"--resolution: expected START:STOP:STEP, a list or one size, got {text!r}") from None
+        raise _sizes_error(text, "expected START:STOP:STEP, a list or one size") from None
     if not values or min(values) < 1:
-        raise CostlabError(f"--resolution: sizes must be positive, got {text!r}")
+        raise _sizes_error(text, "sizes must be positive")
+    if len(values) > MAX_POINTS:
+        raise _sizes_error(text, f"more than {MAX_POINTS:,} points (costlab.sweep.MAX_POINTS)")
     return values
+
+
+def parse_budget(text: str, option: str = "--budget") -> int:
+    """A MAC budget: a positive SI number ('1.5G'), as ``costlab check`` takes limits."""
+    from .numbers import parse_si
+
+    try:
+        value = parse_si(text)
+    except ValueError as e:
+        raise CostlabError(f"{option}: {e}") from None
+    if value <= 0:
+        raise CostlabError(f"{option}: must be a positive number of MACs like 1.5G, got {text!r}")
+    return value
 
 
 def _compile(expr: Any, symbol: Any) -> Callable[[int], int]:
@@ -148,16 +183,30 @@ def width_sweep(graph: Graph, factors: Iterable[float], resolution: Optional[int
 
 
 def parse_factors(text: str) -> List[float]:
-    """'0.5:2:0.25' -> [0.5, 0.75, ..., 2.0]; '0.5,1,2' -> those."""
+    """'0.5:2:0.25' -> [0.5, 0.75, ..., 2.0]; '0.5,1,2' -> those. Finite, positive, at most MAX_WIDTH."""
     try:
         if ":" in text:
             start, stop, step = (float(v) for v in text.split(":"))
+            if not all(math.isfinite(v) for v in (start, stop, step)):
+                raise _sizes_error(text, "multipliers must be finite numbers", "--width")
+            if step <= 0:
+                raise _sizes_error(text, "the step must be positive", "--width")
+            if start > stop:
+                raise _sizes_error(text, f"the range is reversed (start {start:g} > stop {stop:g})", "--width")
             count = int(round((stop - start) / step)) + 1
+            if count > MAX_WIDTH_POINTS:
+                raise _sizes_error(text, f"more than {MAX_WIDTH_POINTS:,} points (costlab.sweep.MAX_WIDTH_POINTS)", "--width")
             values = [round(start + i * step, 6) for i in range(count)]
         else:
             values = [float(v) for v in text.split(",")]
     except ValueError:
-        raise CostlabError(f"--width: expected START:STOP:STEP or a comma list, got {text!r}") from None
-    if not values or min(values) <= 0:
-        raise CostlabError(f"--width: multipliers must be positive, got {text!r}")
+        raise _sizes_error(text, "expected START:STOP:STEP or a comma list", "--width") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise _sizes_error(text, "multipliers must be finite numbers", "--width")
+    if len(values) > MAX_WIDTH_POINTS:
+        raise _sizes_error(text, f"more than {MAX_WIDTH_POINTS:,} points (costlab.sweep.MAX_WIDTH_POINTS)", "--width")
+    if min(values) <= 0:
+        raise _sizes_error(text, "multipliers must be positive", "--width")
+    if max(values) > MAX_WIDTH:
+        raise _sizes_error(text, f"multipliers must be at most {MAX_WIDTH:g}", "--width")
     return values
