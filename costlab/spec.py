@@ -58,7 +58,7 @@ class _Walker:
             used[kind] = used.get(kind, 0) + 1
             name = kind if used[kind] == 1 else f"{kind}_{used[kind]}"
         elif not isinstance(name, str) or not _NAME.match(name):
-            raise self.error(f"must be letters, digits, '_' or '-' (dots join groups), got {name!r}", where, "name")
+            raise self.error(f"must be ASCII letters, digits, '_' or '-' (dots join groups), got {name!r}", where, "name")
         return f"{prefix}.{name}" if prefix else name
 
     def element(self, item: Any, prefix: str, current: str, train_only: bool, where: str) -> str:
@@ -184,9 +184,11 @@ def graph_from_data(data: Any, source: str, default_name: str = "model") -> Grap
 
 
 def input_shape_field(value: Any, source: str) -> Shape:
-    """The spec's default input: 'CxHxW' or a list of ints."""
+    """The spec's default input: 'CxHxW', a list of ints, or one int for a 1-D input (784)."""
     if value is None:
         raise SpecError("is required (e.g. input: 3x224x224)", source=source, field="input")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return (value,)
     try:
         if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
             return tuple(value)

@@ -36,11 +36,19 @@ def check_json(outcomes: List[Any], config: str) -> str:
 def github_annotations(outcomes: List[Any], config: str) -> str:
     """'::error file=pyproject.toml,line=12,title=costlab budget::...' for each failed limit."""
     lines = []
+    where = _property(config)
     for o in outcomes:
         if not o.ok:
             message = o.describe().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            lines.append(f"::error file={config},line={o.limit.line},title=costlab budget::{message}")
+            lines.append(f"::error file={where},line={o.limit.line},title=costlab budget::{message}")
     failed = sum(not o.ok for o in outcomes)
     lines.append(f"costlab check: {len(outcomes)} limits, {failed} failed")
     return "\n".join(lines) + "\n"
 
+
+
+def _property(text: str) -> str:
+    """A workflow-command property value, escaped as GitHub's toolkit does (% CR LF : ,)."""
+    for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C")):
+        text = text.replace(raw, escaped)
+    return text

@@ -16,6 +16,24 @@ from ..shapes import format_shape
 
 TABLEFMT = {"table": "simple", "markdown": "github"}
 
+# GitHub-flavoured Markdown: characters that could start emphasis, code, links, images or a table cell
+# are backslash-escaped; HTML's are written as entities; line breaks would end the table row.
+_MARKDOWN = {**{c: "\\" + c for c in "\\`*_[]|~"}, "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "}
+_MARKDOWN_TABLE = str.maketrans(_MARKDOWN)
+
+
+def markdown_cell(text: Any) -> str:
+    """``text`` shown literally in a Markdown table cell or line: no HTML, links, '|' or line breaks."""
+    return str(text).translate(_MARKDOWN_TABLE)
+
+
+def _cells(rows: List[List[str]], headers: List[str], fmt: str) -> str:
+    """A table in ``fmt``; Markdown cells escaped."""
+    if fmt == "markdown":
+        rows = [[markdown_cell(c) for c in row] for row in rows]
+        headers = [markdown_cell(h) for h in headers]
+    return tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
+
 
 def share(part: Any, whole: Any) -> str:
     """'12.3%' of the total, or '' when not numeric."""
@@ -58,9 +76,9 @@ def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> 
         total_row.append(f"{format_int(total)} {unit}; {format_int(totals.params)} params ({format_int(totals.biases)} biases)")
     rows.append(total_row)
     headers = ["layer", "op", "in", "out", unit, "share", "params"] + (["formula"] if formulas else [])
-    body = tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
+    body = _cells(rows, headers, fmt)
     title = header(analysis)
-    return (f"**{title}**\n\n{body}\n" if fmt == "markdown" else f"{title}\n{body}\n")
+    return (f"**{markdown_cell(title)}**\n\n{body}\n" if fmt == "markdown" else f"{title}\n{body}\n")
 
 
 def compare_table(analyses: Sequence[Any], fmt: str = "table") -> str:
@@ -78,7 +96,7 @@ def compare_table(analyses: Sequence[Any], fmt: str = "table") -> str:
             "baseline" if a is base else ratio_text(base_params, t.params, "params"),
         ])
     headers = ["model", "input", unit, f"exact {unit}", "params", "exact params", f"{unit} vs {base.model}", f"params vs {base.model}"]
-    return tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True) + "\n"
+    return _cells(rows, headers, fmt) + "\n"
 
 
 def formulas_block(analysis: Any) -> str:
