@@ -3,7 +3,11 @@
 CPU: time.perf_counter around each leaf module (forward pre/post hooks, added to costlab's own copy of
 the model, never the user's); CUDA: CUDA events, synchronised once per repeat. Warm-up runs first,
 then the median of repeats. The instrumentation overhead is measured: the same forward with and
-without the hooks.
+without the hooks, in alternating runs (plain, hooked, plain, ...) so that warm-up, frequency scaling
+and other drift affect both alike; a difference smaller than the runs' own spread is reported as
+noise, never as a negative overhead. Roofline calibration sizes its matmul to the device and dtype
+(doubling from 128 until one product takes ``CALIBRATION_SECONDS``), so half precision on a CPU,
+which has no fast kernels, takes seconds rather than hours.
 """
 
 from __future__ import annotations
@@ -33,11 +37,19 @@ class Profile:
     per_module: Dict[str, float]
     forward: float
     forward_hooked: float
+    noise: float = 0.0  # spread of the plain runs (seconds): differences below it are not measurable
 
     @property
     def overhead(self) -> float:
-        """Extra time the hooks add to one forward pass (seconds)."""
+        """Extra time the hooks add to one forward pass (seconds); may be negative within the noise."""
         return self.forward_hooked - self.forward
+
+    def overhead_text(self) -> str:
+        """'instrumentation overhead 0.120 ms', or why no overhead could be measured."""
+        if self.overhead > self.noise:
+            return f"instrumentation overhead {self.overhead * 1e3:.3f} ms"
+        return (f"instrumentation overhead below the timing noise: hooked runs {self.overhead * 1e3:+.3f} ms against "
+                f"plain ones, whose own times spread by {self.noise * 1e3:.3f} ms run to run")
 
 
 def _device_name(device: str) -> str:
@@ -88,29 +100,35 @@ def profile_module(model: nn.Module, input_shape: Tuple[int, ...], *, name: str,
 
     for _ in range(warmup):
         whole()
-    forward = statistics.median(whole() for _ in range(repeats))
     leaves = {n: m for n, m in model.named_modules() if n and not any(True for _ in m.children())}
     samples: Dict[str, List[Any]] = {n: [] for n in leaves}
-    handles = []
-    for n, m in leaves.items():
-        handles.append(m.register_forward_pre_hook(lambda mod, args, n=n: samples[n].append([mark(), None])))
-        handles.append(m.register_forward_hook(lambda mod, args, out, n=n: samples[n][-1].__setitem__(1, mark())))
-    try:
-        whole()  # warm the hooked path
+
+    def hooked_run() -> float:
+        handles = []
+        for n, m in leaves.items():
+            handles.append(m.register_forward_pre_hook(lambda mod, args, n=n: samples[n].append([mark(), None])))
+            handles.append(m.register_forward_hook(lambda mod, args, out, n=n: samples[n][-1].__setitem__(1, mark())))
+        try:
+            return whole()
+        finally:
+            for h in handles:
+                h.remove()
+
+    hooked_run()  # warm the hooked path
+    for s in samples.values():
+        s.clear()
+    plain, hooked = [], []
+    per_repeat: List[Dict[str, float]] = []
+    for _ in range(repeats):  # alternate, so drift (warm-up, clocks) affects both alike
+        plain.append(whole())
+        hooked.append(hooked_run())
+        per_repeat.append({n: sum(elapsed(a, b) for a, b in s) for n, s in samples.items() if s})
         for s in samples.values():
             s.clear()
-        hooked = []
-        per_repeat: List[Dict[str, float]] = []
-        for _ in range(repeats):
-            hooked.append(whole())
-            per_repeat.append({n: sum(elapsed(a, b) for a, b in s) for n, s in samples.items() if s})
-            for s in samples.values():
-                s.clear()
-    finally:
-        for h in handles:
-            h.remove()
     per_module = {n: statistics.median(r.get(n, 0.0) for r in per_repeat) for n in leaves if any(n in r for r in per_repeat)}
-    return Profile(name, device, _device_name(device), dtype, batch, per_module, forward, statistics.median(hooked))
+    forward = statistics.median(plain)
+    spread = statistics.median(abs(t - forward) for t in plain)  # median absolute deviation of the plain runs
+    return Profile(name, device, _device_name(device), dtype, batch, per_module, forward, statistics.median(hooked), spread)
 
 
 def profile_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, **options: Any) -> Tuple[Any, Profile]:
@@ -123,14 +141,18 @@ def profile_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, *
     return analyze(graph, shape, batch), profile_module(model, shape, name=source, **options)
 
 
-def calibrate(device: str = "cpu", dtype: str = "float32") -> Tuple[float, float]:
-    """Measured (peak FLOP/s of a large matmul, copy bandwidth in bytes/s) on this device."""
-    mark, elapsed, sync = _timer(device)
-    n = 3072 if device == "cpu" else 8192
-    a = torch.randn(n, n, device=device, dtype=DTYPES[dtype])
-    big = torch.empty(64 * 2**20 // 4, device=device, dtype=torch.float32)
+CALIBRATION_SECONDS = 0.05  # the matmul grows until one product takes this long (or reaches its largest size)
 
-    def best(fn: Callable[[], Any], repeats: int = 5) -> float:
+
+def calibrate(device: str = "cpu", dtype: str = "float32") -> Tuple[float, float]:
+    """Measured (peak FLOP/s of a matmul, copy bandwidth in bytes/s) on this device.
+
+    The matmul starts at 128x128 and doubles until one product takes ``CALIBRATION_SECONDS`` or
+    reaches 3072 (CPU) / 8192 (GPU): a few seconds at most on any device and dtype.
+    """
+    mark, elapsed, sync = _timer(device)
+
+    def best(fn: Callable[[], Any], repeats: int) -> float:
         fn()  # warm-up (allocations, thread pools)
         times = []
         for _ in range(repeats):
@@ -140,8 +162,17 @@ def calibrate(device: str = "cpu", dtype: str = "float32") -> Tuple[float, float
             end = mark()
             sync()
             times.append(elapsed(start, end))
-        return min(times)
+        return max(min(times), 1e-9)
 
-    matmul = best(lambda: a @ a)
-    copy = best(lambda: big.clone())
-    return 2 * n**3 / matmul, 2 * big.numel() * 4 / copy
+    largest = 3072 if device == "cpu" else 8192
+    n, peak = 128, 0.0
+    while True:
+        a = torch.randn(n, n, device=device, dtype=DTYPES[dtype])
+        seconds = best(lambda: a @ a, 3)
+        peak = max(peak, 2 * n**3 / seconds)
+        if seconds >= CALIBRATION_SECONDS or n >= largest:
+            break
+        n *= 2
+    big = torch.empty(64 * 2**20 // 4, device=device, dtype=torch.float32)
+    copy = best(lambda: big.clone(), 5)
+    return peak, 2 * big.numel() * 4 / copy

@@ -61,7 +61,7 @@ def profile_table(analysis: Any, profile: Any, device: Device, dtype: str, only_
         tabulate(rows, headers, disable_numparse=True),
         f"whole forward: {total_macs:,} MACs in {profile.forward * 1e3:.3f} ms (median) = "
         f"{2 * total_macs / profile.forward / 1e12:.3f} TFLOP/s; per-layer times sum to {layer_sum * 1e3:.3f} ms of "
-        f"{profile.forward_hooked * 1e3:.3f} ms with hooks (instrumentation overhead {profile.overhead * 1e3:.3f} ms)",
+        f"{profile.forward_hooked * 1e3:.3f} ms with hooks ({profile.overhead_text()})",
     ]
     return "\n".join(lines) + "\n"
 
