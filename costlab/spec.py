@@ -28,6 +28,8 @@ STRUCTURAL = {
 }
 TOP_KEYS = ("name", "description", "input", "layers")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+# Merges need two inputs in a spec (captured models may record an add of a tensor and a constant).
+SPEC_MIN_INPUTS = {"add": 2, "concat": 2}
 MAX_GROUP_DEPTH = 64  # groups inside groups (GoogLeNet nests 2); deeper specs are refused, not recursed into
 
 
@@ -93,8 +95,9 @@ class _Walker:
         entry = lookup(kind)
         if entry is None or entry.internal:
             raise self.error(f"unknown layer type {kind!r} (see 'costlab list --types')", full, "type")
-        if len(inputs) < entry.min_inputs or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
-            wanted = entry.min_inputs if entry.max_inputs == entry.min_inputs else f"at least {entry.min_inputs}"
+        fewest = max(entry.min_inputs, SPEC_MIN_INPUTS.get(entry.op, 0))
+        if len(inputs) < fewest or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
+            wanted = fewest if entry.max_inputs == fewest else f"at least {fewest}"
             raise self.error(f"{kind} takes {wanted} input(s), got {len(inputs)}", full, "input")
         try:
             layer = parse_layer(entry.cls, item, ignore=COMMON_KEYS)
