@@ -36,7 +36,11 @@ def load_baseline(path: Path) -> Dict[str, Any]:
     """A baseline document, checked field by field: costlab.analysis/1 with exact, consistent integers."""
     from .dataload import load_file
 
-    doc = load_file(path, "baseline", "json")
+    return check_baseline(load_file(path, "baseline", "json"), str(path))
+
+
+def check_baseline(doc: Any, path: str) -> Dict[str, Any]:
+    """``doc`` (parsed JSON from ``path``) checked field by field; raises CostlabError naming the field."""
 
     def bad(field: str, message: str) -> CostlabError:
         return CostlabError(f"{path}: field '{field}': {message}")

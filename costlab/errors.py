@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines from a file's names or keys) written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class CostlabError(Exception):
     """A user-facing error: the CLI prints its message on one line and exits with code 2."""
 
@@ -23,7 +30,7 @@ class SpecError(CostlabError):
             parts.append(f"layer '{self.layer}'")
         if self.field:
             parts.append(f"field '{self.field}'")
-        return ": ".join(parts) + ": " + self.message
+        return one_line(": ".join(parts) + ": " + self.message)
 
     def located(self, *, source: str = "", layer: str = "") -> "SpecError":
         """The same error with missing location parts filled in."""

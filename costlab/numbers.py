@@ -82,7 +82,7 @@ def parse_si(text: Any) -> int:
             raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}")
         raw = text.strip().replace("_", "").replace(",", "")
         scale = 1
-        if raw[-1] in _SCALE:
+        if raw and raw[-1] in _SCALE:
             scale = _SCALE[raw[-1]]
             raw = raw[:-1]
         try:

@@ -63,16 +63,26 @@ class _Walker:
             raise self.error(f"must be ASCII letters, digits, '_' or '-' (dots join groups), got {name!r}", where, "name")
         return f"{prefix}.{name}" if prefix else name
 
+    @staticmethod
+    def _place(item: Mapping[str, Any], prefix: str, where: str) -> str:
+        """The layer's full name when it gives a valid one, else its position (``where``)."""
+        named = item.get("name")
+        if isinstance(named, str) and _NAME.match(named):
+            return f"{prefix}.{named}" if prefix else named
+        return where
+
     def element(self, item: Any, prefix: str, current: str, train_only: bool, where: str) -> str:
         """Add one layer or group; returns the name of its output."""
         if not isinstance(item, dict):
             raise self.error(f"must be a mapping with a 'type', got {type(item).__name__}", where)
         kind = item.get("type")
         if not isinstance(kind, str):
-            named = item.get("name")
-            if isinstance(named, str) and _NAME.match(named):
-                where = f"{prefix}.{named}" if prefix else named
-            raise self.error("is required (a layer type such as conv2d)" if kind is None else f"must be a string, got {kind!r}", where, "type")
+            problem = "is required (a layer type such as conv2d)" if kind is None else f"must be a string, got {kind!r}"
+            raise self.error(problem, self._place(item, prefix, where), "type")
+        entry = None if kind in BLOCKS or kind in STRUCTURAL else lookup(kind)
+        if (entry is None or entry.internal) and kind not in BLOCKS and kind not in STRUCTURAL:
+            # located by its own valid name or its position, never by a name made from the bad type
+            raise self.error(f"unknown layer type {kind!r} (see 'costlab list --types')", self._place(item, prefix, where), "type")
         full = self._name(item, prefix, where)
         flag = item.get("train_only", False)
         if not isinstance(flag, bool):
@@ -92,9 +102,8 @@ class _Walker:
         if kind in STRUCTURAL:
             self._check_keys(item, STRUCTURAL[kind], full)
             return self._group(item, full, inputs, train_only, kind)
-        entry = lookup(kind)
-        if entry is None or entry.internal:
-            raise self.error(f"unknown layer type {kind!r} (see 'costlab list --types')", full, "type")
+        if entry is None:  # unknown types were refused above; this narrows the type
+            raise self.error(f"unknown layer type {kind!r}", full, "type")
         fewest = max(entry.min_inputs, SPEC_MIN_INPUTS.get(entry.op, 0))
         if len(inputs) < fewest or (entry.max_inputs is not None and len(inputs) > entry.max_inputs):
             wanted = fewest if entry.max_inputs == fewest else f"at least {fewest}"

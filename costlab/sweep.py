@@ -117,6 +117,7 @@ def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: s
 
     if graph.batch is not None:
         raise CostlabError(f"{graph.name}: a captured PyTorch model has fixed shapes; sweep a spec file or built-in model")
+    _numeric_batch(batch)
     sizes = list(sizes)
     r = symbol("R")
     channels = graph.input_shape[0]
@@ -131,6 +132,13 @@ def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: s
             raise CostlabError(f"{graph.name}: the symbolic formula disagrees with the numeric analysis at {size} (a costlab bug)")
     iterate = progress(sizes) if progress else sizes
     return [Point(s, macs_at(s), int(symbolic.params), acts_at(s)) for s in iterate]
+
+
+def _numeric_batch(batch: Any) -> None:
+    from .numbers import is_int
+
+    if not is_int(batch):
+        raise CostlabError(f"--batch: a sweep needs a number, got {batch} (a name makes every point a formula)")
 
 
 def largest_within(points: List[Point], budget: int, by: str = "resolution") -> Optional[Point]:
@@ -174,6 +182,7 @@ def widen(graph: Graph, factor: float) -> Graph:
 def width_sweep(graph: Graph, factors: Iterable[float], resolution: Optional[int] = None, batch: int = 1,
                 mode: str = "infer") -> List[Point]:
     """Cost at each width multiplier (channel counts are integers, so each point is a numeric analysis)."""
+    _numeric_batch(batch)
     shape = graph.input_shape if resolution is None else (graph.input_shape[0], resolution, resolution)
     points = []
     for factor in factors:

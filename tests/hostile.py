@@ -25,7 +25,7 @@ def count(suite: str, n: int = 1) -> None:
 
 def error_lines(stderr: str) -> list:
     """stderr's lines without click's usage hints."""
-    lines = [l for l in stderr.splitlines() if l.strip()]
+    lines = [l for l in stderr.split("\n") if l.strip()]  # "\n" only: names may hold other separators
     return [l for l in lines if not (l.startswith("Usage:") or l.startswith("Try '"))]
 
 
