@@ -67,19 +67,6 @@ def parse_range(text: str) -> List[int]:
     return values
 
 
-def parse_budget(text: str, option: str = "--budget") -> int:
-    """A MAC budget: a positive SI number ('1.5G'), as ``costlab check`` takes limits."""
-    from .numbers import parse_si
-
-    try:
-        value = parse_si(text)
-    except ValueError as e:
-        raise CostlabError(f"{option}: {e}") from None
-    if value <= 0:
-        raise CostlabError(f"{option}: must be a positive number of MACs like 1.5G, got {text!r}")
-    return value
-
-
 def _compile(expr: Any, symbol: Any) -> Callable[[int], int]:
     """An exact evaluator of a sympy expression in one integer symbol."""
     import sympy

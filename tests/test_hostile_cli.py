@@ -252,9 +252,9 @@ def test_symbolic_baseline_cannot_be_saved(tmp_path):
     (["--width", "0.5:2:0"], "--width: the step must be positive"),
     (["--width", "0.5:1e9:0.5"], "--width: more than 1,000 points"),
     (["--width", "-1"], "--width: multipliers must be positive"),
-    (["--budget", "-1G"], "--budget: must be a positive number of MACs"),
-    (["--budget", "0"], "--budget: must be a positive number of MACs"),
-    (["--budget", "nanG"], "--budget: expected a finite number"),
+    (["--budget", "-1G"], "'--budget': must be more than 0, got '-1G'"),
+    (["--budget", "0"], "'--budget': must be more than 0, got '0'"),
+    (["--budget", "nanG"], "'--budget': expected a finite number"),
     (["--resolution", "512:128:32"], "--resolution: the range is reversed (start 512 > stop 128); write 128:512:32"),
     (["--resolution", "1:10000000000"], "--resolution: more than 2,000,000 points"),
     (["--resolution", "128:512:-32"], "--resolution: the step must be a positive integer"),
@@ -326,7 +326,7 @@ def test_markdown_escapes_names(tmp_path):
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])
 def test_csv_neutralises_formulas(cell):
-    from costlab.render.table import csv_cell
+    from costlab.render.records import csv_cell
 
     assert csv_cell(cell) == "'" + cell and csv_cell(-3) == -3 and csv_cell("conv1") == "conv1"
 

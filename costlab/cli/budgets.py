@@ -14,8 +14,10 @@ from .options import PERCENT, analysis_options, depth_option, format_option, out
 @click.command()
 @click.option("--config", type=click.Path(dir_okay=False), help="costlab.toml or pyproject.toml (default: found from here up).")
 @format_option(["table", "json", "github"], help="github: workflow annotations (::error file=...,line=...::) for failed limits.")
+@click.option("--allow-code", is_flag=True,
+              help="Let budgets name Python code (package.module:factory); refused otherwise. See README 'Code references in config files'.")
 @output_option()
-def check(config: Optional[str], fmt: str, output: Optional[str]) -> None:
+def check(config: Optional[str], fmt: str, allow_code: bool, output: Optional[str]) -> None:
     """Hold models to their budgets: exit 0 all pass, 1 a limit is exceeded, 2 a config error."""
     from pathlib import Path
 
@@ -25,7 +27,7 @@ def check(config: Optional[str], fmt: str, output: Optional[str]) -> None:
     path = Path(config) if config else find_config(Path.cwd())
     if path.is_absolute() and path.is_relative_to(Path.cwd()):
         path = path.relative_to(Path.cwd())  # annotations name files relative to the repository root
-    outcomes = run_checks(path)
+    outcomes = run_checks(path, allow_code=allow_code)
     shown = {"table": lambda: check_table(outcomes), "json": lambda: check_json(outcomes, str(path)),
              "github": lambda: github_annotations(outcomes, str(path))}[fmt]()
     emit(shown, output)
@@ -44,10 +46,10 @@ def baseline() -> None:
 @analysis_options(convention=False)
 def baseline_save(source: str, output: str, input_shape: Any, batch: Any, mode: str) -> None:
     """Write SOURCE's analysis (costlab.analysis/1 JSON, in MACs) as a baseline to commit."""
-    from ..render.data import to_json
+    from ..baseline import save_text
 
     (analysis,) = analyze_all([source], input_shape, batch, mode, "macs")
-    write_output(output, to_json([analysis]))
+    write_output(output, save_text(analysis))
     t = analysis.total()
     click.echo(f"saved {analysis.model}: {t.macs:,} MACs, {t.params:,} params -> {output}")
 
