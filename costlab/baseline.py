@@ -127,7 +127,7 @@ def _blocks(layers: List[Tuple[str, int, int]], depth: int) -> Dict[str, Tuple[i
 
 def diff(baseline: Dict[str, Any], analysis: Analysis, depth: int = 1) -> List[Delta]:
     """Per-block deltas, in the current model's order, removed blocks last."""
-    before = _blocks([(l["name"], l["macs"], l["params"]) for l in baseline["layers"]], depth)
+    before = _blocks([(layer["name"], layer["macs"], layer["params"]) for layer in baseline["layers"]], depth)
     after = _blocks([(r.name, int(r.macs), r.params) for r in analysis.rows], depth)
     deltas = [Delta(n, *(before[n][0] if n in before else None,), a[0], before[n][1] if n in before else None, a[1])
               for n, a in after.items()]

@@ -142,7 +142,7 @@ def _yaml_limits(text: str, source: str) -> None:
             if event.anchor in open_anchors:
                 raise DataError(f"the alias *{event.anchor} refers to a node that contains it (a recursive alias)",
                                 source=source)
-            count = sizes.get(event.anchor, 1)  # an unknown anchor: the composer reports it
+            count = sizes.get(event.anchor or "", 1)  # an unknown anchor: the composer reports it
         else:
             continue
         if stack:

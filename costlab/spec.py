@@ -112,7 +112,7 @@ class _Walker:
             layer = parse_layer(entry.cls, item, ignore=COMMON_KEYS)
         except FieldError as e:
             raise self.error(e.message, full, e.field) from None
-        return self.builder.add(full, layer, inputs, train_only)
+        return self.builder.add(full, layer, tuple(inputs), train_only)
 
     def _inputs(self, item: Mapping[str, Any], full: str, current: str) -> List[str]:
         ref = item.get("input", current)

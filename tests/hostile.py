@@ -25,8 +25,8 @@ def count(suite: str, n: int = 1) -> None:
 
 def error_lines(stderr: str) -> list:
     """stderr's lines without click's usage hints."""
-    lines = [l for l in stderr.split("\n") if l.strip()]  # "\n" only: names may hold other separators
-    return [l for l in lines if not (l.startswith("Usage:") or l.startswith("Try '"))]
+    lines = [line for line in stderr.split("\n") if line.strip()]  # "\n" only: names may hold other separators
+    return [line for line in lines if not (line.startswith("Usage:") or line.startswith("Try '"))]
 
 
 def check_outcome(code: int, stderr: str, exception: Optional[BaseException] = None, allowed: Iterable[int] = (0, 1, 2),

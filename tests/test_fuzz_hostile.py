@@ -11,13 +11,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hostile import count, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hostile import count, invoke
 
 from costlab.analysis import analyze
 from costlab.baseline import check_baseline, diff, growth_failures, load_baseline, review_lines
-from costlab.budgets import ConfigError, run_checks
+from costlab.budgets import run_checks
 from costlab.dataload import DataError, loads
 from costlab.errors import CostlabError
 from costlab.numbers import is_int
@@ -51,7 +51,7 @@ def hostile_value(rng):
     return [hostile_value(rng) for _ in range(rng.randint(0, 3))]
 
 
-def valid_layer(rng, channels_ok=True):
+def valid_layer(rng):
     """A layer that is valid on any map of at least 4x4 (pools and convs pad enough)."""
     kind = rng.choice(["conv2d", "conv2d", "batchnorm", "relu", "activation", "maxpool", "avgpool", "dropout",
                        "identity", "lrn", "inception", "branches", "residual", "sequence", "groupnorm"])
@@ -74,7 +74,7 @@ def valid_layer(rng, channels_ok=True):
         return {"type": "batchnorm"}
     if kind == "branches":
         return {"type": "branches", "branches": [[valid_layer(rng)] for _ in range(rng.randint(2, 3))]}
-    if kind == "residual":  # the body keeps the channels: a 3x3 conv with as many outputs as... a shortcut conv adapts
+    if kind == "residual":  # a 1x1 shortcut conv gives the add the body's channel count
         out = rng.randint(1, 6)
         return {"type": "residual", "body": [{"type": "conv2d", "out_channels": out, "kernel": 3, "padding": 1}],
                 "shortcut": [{"type": "conv2d", "out_channels": out, "kernel": 1}]}
@@ -196,21 +196,6 @@ MARKER = WORK / "code-ran"
 (WORK / "n.yaml").write_text("name: n\ninput: 3x8x8\nlayers: [{type: conv2d, out_channels: 4, kernel: 3}]\n")
 
 
-def toml_value(v):
-    """A TOML literal for a Python value (what a config file could say)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else repr(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v if x is not None) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items() if x is not None) + "}"
-    return json.dumps(str(v))
-
-
 SOURCES = ["naive", "bottleneck", "n.yaml", "missing.yaml", "nope", f"os:system?command=touch {MARKER}",
            "builtins:print", "torchvision:nonexistent_model"]
 ENTRY_VALUES = {"name": ["a", "b"], "source": SOURCES, "input": ["3x8x8", "480x14x14", "480xHxW", "3x0x8", "784"],
@@ -294,7 +279,7 @@ def test_fuzz_baselines(seed, edits):
         assert str(e).startswith(str(WORK / "edited.json") if seed % 10 == 0 else "edited.json") and "\n" not in str(e)
         return
     # accepted: the totals are consistent non-negative integers, and the diff runs
-    assert loaded["totals"]["macs"] == sum(l["macs"] for l in loaded["layers"]) >= 0
+    assert loaded["totals"]["macs"] == sum(layer["macs"] for layer in loaded["layers"]) >= 0
     review_lines(diff(loaded, BOTTLENECK))
     growth_failures(loaded, BOTTLENECK, 0)
 

@@ -320,8 +320,8 @@ def test_markdown_escapes_names(tmp_path):
     spec.write_text(json.dumps({"name": "<b>x</b>|y", "input": "3x8x8", "layers": [{"type": "relu", "name": "a_b"}]}))
     out = invoke("analyze", str(spec), "--format", "markdown", allowed=(0,)).stdout
     assert "<b>" not in out and "&lt;b&gt;x&lt;/b&gt;\\|y" in out
-    rows = [l for l in out.splitlines() if l.startswith("|")]
-    assert all(l.count("|") - l.count("\\|") == rows[0].count("|") for l in rows)  # no cell split by a name
+    rows = [line for line in out.splitlines() if line.startswith("|")]
+    assert all(row.count("|") - row.count("\\|") == rows[0].count("|") for row in rows)  # no cell split by a name
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])

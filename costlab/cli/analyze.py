@@ -130,6 +130,6 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
         small = all(sum(1 for r in a.rows if r.macs != 0 or r.params) <= 12 for a in short)
         if formulas or (formulas is None and small):
             blocks = "\n".join(table.formulas_block(a) for a in short)
-            text += "\n" + (f"```\n{blocks}```\n" if fmt == "markdown" else blocks)
+            text += "\n" + (table.markdown_code(blocks) if fmt == "markdown" else blocks)
         text += legend_text(legend, fmt)
     emit(text, output)

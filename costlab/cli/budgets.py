@@ -93,6 +93,8 @@ def baseline_diff(baseline_file: str, source: str, max_growth: Any, depth: int, 
                                 "params_before": doc["totals"]["params"], "params_after": t.params},
                         blocks=_delta_records(deltas), failures=failures)
     else:
+        from ..render.table import markdown_cell
+
         lines = review_lines(deltas)
         bullet = "- " if fmt == "markdown" else "  "
         out = [f"{source} vs baseline {baseline_file} ({doc['model']}, input {format_shape(shape)}, mode {doc['mode']}):"]
@@ -100,6 +102,8 @@ def baseline_diff(baseline_file: str, source: str, max_growth: Any, depth: int, 
         out.append(f"{bullet}total: {doc['totals']['macs']:,} -> {int(t.macs):,} MACs; "
                    f"{doc['totals']['params']:,} -> {t.params:,} params")
         out += [f"FAIL: {failure}" for failure in failures]
+        if fmt == "markdown":  # names come from the user's files: shown as text, never as Markdown or HTML
+            out = [line[:2] + markdown_cell(line[2:]) if line.startswith("- ") else markdown_cell(line) for line in out]
         text = "\n".join(out) + "\n"
     emit(text, output)
     if failures:

@@ -11,9 +11,6 @@ import csv
 import io
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from tabulate import tabulate
-
-TABLEFMT = {"table": "simple", "markdown": "github"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,8 +42,10 @@ def records_csv(records: Sequence[Mapping[str, Any]], headers: Optional[Sequence
 def records_table(records: Sequence[Mapping[str, Any]], fmt: str = "table", headers: Optional[Sequence[str]] = None) -> str:
     """Records as a plain or GitHub-Markdown table (values shown as they are)."""
     keys = list(headers if headers is not None else (records[0].keys() if records else []))
+    from .table import table_text
+
     rows = [["" if r.get(k) is None else r.get(k) for k in keys] for r in records]
-    return tabulate(rows, keys, tablefmt=TABLEFMT[fmt], disable_numparse=True) + "\n"
+    return table_text(rows, keys, fmt) + "\n"
 
 
 def document(schema: str, **fields: Any) -> str:

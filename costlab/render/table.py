@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Sequence
 
 from tabulate import tabulate
@@ -27,12 +28,20 @@ def markdown_cell(text: Any) -> str:
     return str(text).translate(_MARKDOWN_TABLE)
 
 
-def _cells(rows: List[List[str]], headers: List[str], fmt: str) -> str:
-    """A table in ``fmt``; Markdown cells escaped."""
-    if fmt == "markdown":
+def table_text(rows: Sequence[Sequence[Any]], headers: Sequence[Any], fmt: str) -> str:
+    """A table as text: ``fmt`` 'table'/'simple' (terminal) or 'markdown'/'github' (every cell escaped)."""
+    tablefmt = TABLEFMT.get(fmt, fmt)
+    if tablefmt == "github":
         rows = [[markdown_cell(c) for c in row] for row in rows]
         headers = [markdown_cell(h) for h in headers]
-    return tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
+    return tabulate(rows, headers=list(headers), tablefmt=tablefmt, disable_numparse=True)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` in a fenced code block whose fence is longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{fence}\n"
 
 
 def share(part: Any, whole: Any) -> str:
@@ -76,7 +85,7 @@ def analysis_table(analysis: Any, fmt: str = "table", formulas: bool = True) -> 
         total_row.append(f"{format_int(total)} {unit}; {format_int(totals.params)} params ({format_int(totals.biases)} biases)")
     rows.append(total_row)
     headers = ["layer", "op", "in", "out", unit, "share", "params"] + (["formula"] if formulas else [])
-    body = _cells(rows, headers, fmt)
+    body = table_text(rows, headers, fmt)
     title = header(analysis)
     return (f"**{markdown_cell(title)}**\n\n{body}\n" if fmt == "markdown" else f"{title}\n{body}\n")
 
@@ -96,7 +105,7 @@ def compare_table(analyses: Sequence[Any], fmt: str = "table") -> str:
             "baseline" if a is base else ratio_text(base_params, t.params, "params"),
         ])
     headers = ["model", "input", unit, f"exact {unit}", "params", "exact params", f"{unit} vs {base.model}", f"params vs {base.model}"]
-    return _cells(rows, headers, fmt) + "\n"
+    return table_text(rows, headers, fmt) + "\n"
 
 
 def formulas_block(analysis: Any) -> str:

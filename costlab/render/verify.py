@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, List, Sequence
 
-from tabulate import tabulate
-
 from ..numbers import format_int, format_si
+from .table import table_text
 
 
 def verification_table(v: Any, all_rows: bool = False, fmt: str = "simple") -> str:
@@ -22,7 +21,7 @@ def verification_table(v: Any, all_rows: bool = False, fmt: str = "simple") -> s
     rows.append(["total", format_si(v.macs), format_int(v.ours), format_int(v.fvcore), format_int(v.params),
                  format_int(v.torch_params), "", ""])
     headers = ["module", "MACs", "costlab (fvcore rules)", "fvcore", "params", "PyTorch params", "status", "note"]
-    lines = [f"{v.model}: costlab vs fvcore FlopCountAnalysis and PyTorch's parameters", tabulate(rows, headers, tablefmt=fmt, disable_numparse=True)]
+    lines = [f"{v.model}: costlab vs fvcore FlopCountAnalysis and PyTorch's parameters", table_text(rows, headers, fmt)]
     if quiet:
         lines.append(f"(+{quiet} modules with nothing to count on either side: exact; --all shows them)")
     lines.append(summary_line(v))
@@ -46,7 +45,7 @@ def summary_table(results: Sequence[Any], fmt: str = "simple") -> str:
     rows = [[v.model, format_int(v.macs), format_int(v.ours), format_int(v.fvcore), format_int(v.params), format_int(v.torch_params),
              v.count("exact"), v.count("explained"), v.count("mismatch"), "ok" if v.ok else "FAIL"] for v in results]
     headers = ["model", "MACs", "costlab (fvcore rules)", "fvcore", "params", "PyTorch params", "exact", "explained", "mismatch", ""]
-    return tabulate(rows, headers, tablefmt=fmt, disable_numparse=True) + "\n"
+    return table_text(rows, headers, fmt) + "\n"
 
 
 def block_table(diffs: List[Any], a: str, b: str, fmt: str = "simple") -> str:
@@ -59,4 +58,4 @@ def block_table(diffs: List[Any], a: str, b: str, fmt: str = "simple") -> str:
     rows.append(["total", "", format_int(total[0]), format_int(total[1]), format_si(total[1] - total[0]),
                  format_int(total[2]), format_int(total[3]), format_si(total[3] - total[2]), ""])
     headers = [a, b, "MACs A", "MACs B", "B - A", "params A", "params B", "B - A", "what differs"]
-    return f"{a} (A) vs {b} (B), block by block\n" + tabulate(rows, headers, tablefmt=fmt, disable_numparse=True) + "\n"
+    return f"{a} (A) vs {b} (B), block by block\n" + table_text(rows, headers, fmt) + "\n"
