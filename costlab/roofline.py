@@ -7,9 +7,11 @@ FLOPs (2 per MAC) per byte. The roofline bound of a device is min(peak FLOP/s, b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from .errors import CostlabError
 from .shapes import product
 
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -49,6 +51,13 @@ class Device:
     peak_flops: Dict[str, float]
     bandwidth: float
     source: str
+
+    def __post_init__(self) -> None:
+        """Every rate finite and positive (--peak-tflops nan or inf drew a meaningless roofline)."""
+        rates = [(f"peak {dtype} FLOP/s (--peak-tflops)", v) for dtype, v in self.peak_flops.items()]
+        for what, value in rates + [("bandwidth (--bandwidth-gbs)", self.bandwidth)]:
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise CostlabError(f"roofline of {self.name}: the {what} must be a finite positive number, got {value!r}")
 
     def bound(self, intensity_: Optional[float], dtype: str) -> float:
         """The roofline's attainable FLOP/s at an intensity."""

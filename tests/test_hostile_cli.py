@@ -357,3 +357,12 @@ def test_overhead_is_never_a_bare_negative_number():
     assert "below the timing noise" in slower_plain.overhead_text() and "-194.200 ms" in slower_plain.overhead_text()
     real = Profile("m", "cpu", "cpu", "float32", 1, {}, forward=0.010, forward_hooked=0.012, noise=0.0005)
     assert real.overhead_text() == "instrumentation overhead 2.000 ms"
+
+
+@pytest.mark.parametrize("peak, bandwidth", [(float("nan"), 1e9), (float("inf"), 1e9), (1e12, 0.0), (-1.0, 1e9), (1e12, float("nan"))])
+def test_roofline_rates_must_be_finite_and_positive(peak, bandwidth):
+    from costlab.roofline import Device
+
+    with pytest.raises(CostlabError, match="must be a finite positive number"):
+        Device("cpu", {"float32": peak}, bandwidth, "given by flags")
+    count("hostile corpus")
