@@ -227,12 +227,34 @@ class CodeRefused(ConfigError):
 
 
 def code_reference(budget: Budget) -> bool:
-    """True when the budget's source would import and call arbitrary Python code."""
+    """True when the budget's source would import and call arbitrary Python code, or make a registry
+    model load something: a text keyword argument could name a file or URL (timm's checkpoint_path
+    unpickles a file) and ``pretrained`` downloads weights; numbers, booleans and none are plain."""
     from .sources import is_reference
 
     if not is_reference(_source_path(budget)):
         return False
-    return budget.source.partition(":")[0] not in REGISTRY_REFERENCES
+    target, _, query = budget.source.partition("?")
+    if target.partition(":")[0] not in REGISTRY_REFERENCES:
+        return True
+    for part in filter(None, query.split("&")):
+        key, _, value = part.partition("=")
+        if key == "pretrained" and value.lower() not in ("false", "0", "none"):
+            return True
+        if not _plain_value(value):
+            return True
+    return False
+
+
+def _plain_value(text: str) -> bool:
+    """A keyword value that is a number, a boolean or none (as reference.py parses them)."""
+    if text.lower() in ("true", "false", "none", "null"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def refuse_code(budgets: List[Budget], config: Path) -> None:
@@ -240,10 +262,12 @@ def refuse_code(budgets: List[Budget], config: Path) -> None:
     for budget in budgets:
         if code_reference(budget):
             module = budget.source.partition(":")[0]
+            what = (f"passes text or pretrained= to {module!r} (files, downloads)" if module in REGISTRY_REFERENCES
+                    else f"would import and run Python code from {module!r}")
             raise CodeRefused(
-                f"{config}: budget {budget.name!r}: source {budget.source!r} would import and run Python code "
-                f"from {module!r}; costlab check runs code named in a config file only with --allow-code "
-                f"(built-in models, spec files, torchvision: and timm: models need no flag)")
+                f"{config}: budget {budget.name!r}: source {budget.source!r} {what}; costlab check runs code named "
+                "in a config file only with --allow-code (built-in models, spec files, torchvision: and timm: "
+                "models with plain number/boolean arguments need no flag)")
 
 
 def _source_path(budget: Budget) -> str:

@@ -160,6 +160,10 @@ def test_registry_references_need_no_flag():
     assert not code_reference(budget("torchvision:resnet18")) and not code_reference(budget("timm:resnet18"))
     assert not code_reference(budget("googlenet")) and not code_reference(budget("nets/n.yaml"))
     assert code_reference(budget("os:system?command=true")) and code_reference(budget("mypkg.nets:build"))
+    assert not code_reference(budget("torchvision:googlenet?aux_logits=false&num_classes=10"))
+    # timm's checkpoint_path unpickles a file and pretrained downloads: not without --allow-code
+    assert code_reference(budget("timm:resnet18?checkpoint_path=/tmp/evil.pth"))
+    assert code_reference(budget("timm:resnet18?pretrained=true")) and not code_reference(budget("timm:resnet18?pretrained=false"))
 
 
 def test_allow_code_runs_the_reference(tmp_path):
