@@ -12,6 +12,7 @@ the limit or the key.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -82,6 +83,7 @@ def _duplicate(source: str, key: Any, where: str = "") -> DataError:
 
 # --- YAML -------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def _yaml_loader() -> Any:
     import yaml
 
@@ -156,15 +158,11 @@ def _yaml_limits(text: str, source: str) -> None:
 
 
 def _yaml(text: str, source: str) -> Any:
-    import yaml
-
-    _yaml_limits(text, source)
+    _yaml_limits(text, source)  # first: the limits make composing safe
     loader = _yaml_loader()(text)
     loader.source = source
     try:
-        return loader.get_single_data()  # noqa: S506 (a safe loader: no code runs)
-    except yaml.YAMLError:
-        raise
+        return loader.get_single_data()  # a safe loader: no code runs
     finally:
         loader.dispose()
 
