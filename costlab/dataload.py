@@ -36,6 +36,8 @@ def read_text(path: Path, what: str = "file") -> str:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as e:
         raise DataError(f"cannot read the {what}: {e.strerror or e}", source=source) from None
+    except ValueError:  # a NUL byte in the path
+        raise DataError(f"cannot read the {what}: the path contains a NUL byte", source=repr(source)) from None
     if len(raw) > MAX_BYTES:
         raise DataError(f"larger than the limit of {MAX_BYTES:,} bytes (costlab.dataload.MAX_BYTES)", source=source)
     try:

@@ -28,6 +28,8 @@ def write_atomic(path: Union[str, Path], data: Union[str, bytes]) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
     target = Path(path)
     folder = target.parent
+    if "\0" in str(target):
+        raise WriteError(f"{str(target)!r}: cannot write: the path contains a NUL byte")
     if not folder.is_dir():
         raise WriteError(f"{target}: cannot write: the folder {folder} does not exist")
     try:

@@ -25,6 +25,13 @@ def test_unwritable_output_exits_2_naming_the_path(command, target):
     count("hostile corpus")
 
 
+def test_nul_bytes_in_paths():
+    assert "contains a NUL byte" in invoke("check", "--config", "a\0b.toml", allowed=(2,)).stderr
+    assert "contains a NUL byte" in invoke("analyze", "naive", "-o", "a\0b", allowed=(2,)).stderr
+    invoke("analyze", "a\0b.yaml", allowed=(2,))
+    count("hostile corpus", 3)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_folder(tmp_path):
     tmp_path.chmod(0o555)

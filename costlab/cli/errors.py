@@ -100,4 +100,6 @@ def translate(ctx: click.Context, error: BaseException) -> NoReturn:
         raise InputError("the input nests too deeply to analyse (recursion limit reached)") from None
     if isinstance(error, OSError) and error.errno != errno.EPIPE:
         raise InputError(os_error_line(error)) from None
+    if isinstance(error, ValueError) and "null byte" in str(error):  # click.Path and os calls on "a\0b"
+        raise InputError("a path argument contains a NUL byte") from None
     internal_error(ctx, error)
