@@ -27,7 +27,6 @@ from .profile import profile
 from .sweep import sweep
 from .verify import verify
 
-
 # Library notices that say nothing about the user's model: torch's deprecation of torch.jit.script
 # (fvcore and torchvision call it while verify traces) on every run.
 QUIET_WARNINGS = (r"`torch\.jit\.script` is deprecated",)

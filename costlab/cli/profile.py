@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
+
+if TYPE_CHECKING:
+    from ..roofline import Device
 
 from .common import emit, save_chart
 from .errors import torch_extra_error
 from .options import format_option, input_option, output_option, profile_options
 
 
-def roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float]) -> Any:
+def roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float], bandwidth_gbs: Optional[float]) -> "Device":
     """The roofline device: flags, else a datasheet GPU, else a measurement (--calibrate, or always on a CPU)."""
     from ..bridge.profile import _device_name, calibrate
     from ..roofline import Device, known_device
@@ -21,10 +24,12 @@ def roof(device: str, dtype: str, calibrate_: bool, peak_tflops: Optional[float]
     if known is None and (peak_tflops is None or bandwidth_gbs is None):
         peak, bandwidth = calibrate(device, dtype)
         known = Device(f"{name} (measured)", {dtype: peak}, bandwidth, "costlab --calibrate: matmul and copy on this machine")
+    if known is None:  # both flags given, no datasheet: the flags are the whole roof
+        assert peak_tflops is not None and bandwidth_gbs is not None
+        return Device(name, {dtype: peak_tflops * 1e12}, bandwidth_gbs * 1e9, "given by flags")
     if peak_tflops is not None or bandwidth_gbs is not None:
-        base = known
-        known = Device(name, {dtype: peak_tflops * 1e12 if peak_tflops else base.peak_flops[dtype]},
-                       bandwidth_gbs * 1e9 if bandwidth_gbs else base.bandwidth, "given by flags")
+        known = Device(name, {dtype: peak_tflops * 1e12 if peak_tflops else known.peak_flops[dtype]},
+                       bandwidth_gbs * 1e9 if bandwidth_gbs else known.bandwidth, "given by flags")
     return known
 
 
