@@ -15,14 +15,14 @@ Commands import their heavy dependencies (torch, sympy, matplotlib) only when th
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, List
 
 import click
 
 from .analyze import analyze, compare, list_command
 from .budgets import baseline, check
 from .charts import chart, report
-from .errors import EXIT_TERMINATED, translate
+from .errors import EXIT_TERMINATED, one_line_usage, translate
 from .profile import profile
 from .sweep import sweep
 from .verify import verify
@@ -42,12 +42,21 @@ class Group(click.Group):
                 for message in QUIET_WARNINGS:
                     warnings.filterwarnings("ignore", message=message, category=FutureWarning)
                 return super().invoke(ctx)
+        except click.UsageError as e:
+            raise one_line_usage(e) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except (Exception, KeyboardInterrupt) as e:  # every other exception becomes an exit code
             translate(ctx, e)
         finally:
             _restore(previous)
+
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            raise one_line_usage(e) from None
 
 
 def _terminate_as_exit() -> Any:
@@ -74,7 +83,7 @@ def _restore(previous: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("costlab", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error (also: COSTLAB_DEBUG=1).")
 @click.version_option(package_name="costlab")
 @click.pass_context

@@ -43,9 +43,12 @@ def baseline() -> None:
 @baseline.command("save")
 @click.argument("source")
 @output_option(required=True, help="Baseline file to write (JSON).")
-@analysis_options(convention=False)
+@analysis_options(convention=False, symbolic=False)
 def baseline_save(source: str, output: str, input_shape: Any, batch: Any, mode: str) -> None:
-    """Write SOURCE's analysis (costlab.analysis/1 JSON, in MACs) as a baseline to commit."""
+    """Write SOURCE's analysis (costlab.analysis/1 JSON, in MACs) as a baseline to commit.
+
+    A baseline holds exact numbers: --input and --batch take numbers.
+    """
     from ..baseline import save_text
 
     (analysis,) = analyze_all([source], input_shape, batch, mode, "macs")

@@ -50,6 +50,15 @@ class CheckFailed(SystemExit):
         super().__init__(EXIT_CHECK_FAILED)
 
 
+def one_line_usage(error: click.UsageError) -> click.ClickException:
+    """A usage error (bad option, missing argument) as one line that says where help is (a bare
+    ``costlab`` or ``costlab baseline`` still prints its help)."""
+    if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        return error
+    where = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+    return InputError(f"{error.format_message()}{where}")
+
+
 def debug_enabled(ctx: Optional[click.Context] = None) -> bool:
     """--debug on the command line, or COSTLAB_DEBUG set to anything but '', '0' or 'false'."""
     if ctx is not None and ctx.find_root().meta.get("costlab.debug"):

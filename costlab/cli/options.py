@@ -160,8 +160,13 @@ def output_option(required: bool = False, help: str = "Write to FILE (atomically
     return click.option("-o", "--output", type=click.Path(dir_okay=False), required=required, help=help)
 
 
+FORMAT_HELP = "table for a terminal, markdown for a pull-request comment, json and csv for programs (exact integers)."
+
+
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table", help: Optional[str] = None) -> Decorator:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
+    """--format: how the result is printed (or written with -o)."""
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+                        help=help or FORMAT_HELP)
 
 
 def depth_option(default: Optional[int] = None, help: str = "Merge layers into blocks by the first N parts of their names.") -> Decorator:
@@ -171,8 +176,9 @@ def depth_option(default: Optional[int] = None, help: str = "Merge layers into b
 def profile_options() -> Decorator:
     """How a model is timed: device, dtype, memory format, repeats, warm-up."""
     return combine(
-        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True),
-        click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True),
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to time the model."),
+        click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True,
+                     help="Parameter and input type while timing."),
         click.option("--channels-last", is_flag=True, help="Run in channels_last memory format."),
         click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Timed runs (median)."),
         click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True, help="Untimed runs first."),
