@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 import click
 
-from .errors import InputError, os_error_line
+from .errors import InputError
 
 
 def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str) -> List[Any]:
@@ -44,7 +44,7 @@ def writing(path: str) -> Iterator[None]:
     try:
         yield
     except OSError as e:
-        raise InputError(f"{path}: cannot write ({os_error_line(e)})") from None
+        raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
 
 
 def write_output(path: str, data: Union[str, bytes]) -> None:
