@@ -138,3 +138,22 @@ def test_verify_stderr_is_quiet_when_not_a_terminal():
     result = subprocess.run([sys.executable, "-m", "costlab", "verify", "naive", "bottleneck"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
+    """SIGTERM arriving between writing the temporary file and renaming it: exit 143, the old target
+    untouched and no stray .NAME.*.tmp beside it."""
+    target = tmp_path / "out.json"
+    target.write_text("previous\n")
+    code = textwrap.dedent(f"""
+        import os, signal
+        import costlab.files
+        def replace(src, dst):
+            os.kill(os.getpid(), signal.SIGTERM)
+        costlab.files.os.replace = replace
+        from costlab.cli import main
+        main(["analyze", "naive", "--format", "json", "-o", {str(target)!r}])
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 143 and "Traceback" not in result.stderr
+    assert target.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
