@@ -20,7 +20,24 @@ def _numeric(value: Any) -> bool:
     return is_int(value)
 
 
-class ShapeType(click.ParamType):
+class TextType(click.ParamType):
+    """A parameter parsed from text by ``parse``; its ValueError (or CostlabError) is click's one-line usage error."""
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if not isinstance(value, str):
+            return value  # a default already parsed, or a value given in Python
+        from ..errors import CostlabError
+
+        try:
+            return self.parse(value)
+        except (ValueError, CostlabError) as e:
+            self.fail(str(e), param, ctx)
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+
+class ShapeType(TextType):
     """An input shape without batch: 3x224x224, or (when ``symbolic``) 3xHxW: costs become formulas."""
 
     name = "CxHxW"
@@ -28,21 +45,16 @@ class ShapeType(click.ParamType):
     def __init__(self, symbolic: bool = True) -> None:
         self.symbolic = symbolic
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
-        if not isinstance(value, str):
-            return value
+    def parse(self, text: str) -> Any:
         from ..shapes import parse_input
 
-        try:
-            shape = parse_input(value)
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
+        shape = parse_input(text)
         if not self.symbolic and not all(_numeric(d) for d in shape):
-            self.fail(f"{value!r}: needs numbers like 3x224x224 ({NUMBERS_ONLY})", param, ctx)
+            raise ValueError(f"{text!r}: needs numbers like 3x224x224 ({NUMBERS_ONLY})")
         return shape
 
 
-class DimType(click.ParamType):
+class DimType(TextType):
     """One dimension: a positive integer or (when ``symbolic``) a name."""
 
     def __init__(self, what: str, symbolic: bool = True) -> None:
@@ -50,21 +62,16 @@ class DimType(click.ParamType):
         self.symbolic = symbolic
         self.name = "N|NAME" if symbolic else "N"
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
-        if not isinstance(value, str):
-            return value
+    def parse(self, text: str) -> Any:
         from ..shapes import parse_dim
 
-        try:
-            dim = parse_dim(value, self.what)
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
+        dim = parse_dim(text, self.what)
         if not self.symbolic and not _numeric(dim):
-            self.fail(f"{value!r}: needs a positive integer ({NUMBERS_ONLY})", param, ctx)
+            raise ValueError(f"{text!r}: needs a positive integer ({NUMBERS_ONLY})")
         return dim
 
 
-class SIType(click.ParamType):
+class SIType(TextType):
     """A whole number, optionally with an SI suffix: 1.5G, 7M, 2_000 (costlab.numbers.parse_si);
     ``positive``: more than 0."""
 
@@ -73,35 +80,28 @@ class SIType(click.ParamType):
     def __init__(self, positive: bool = False) -> None:
         self.positive = positive
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
-        if not isinstance(value, str):
-            return value
+    def parse(self, text: str) -> Any:
         from ..numbers import parse_si
 
-        try:
-            number = parse_si(value)
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
+        number = parse_si(text)
         if self.positive and number <= 0:
-            self.fail(f"must be more than 0, got {value!r}", param, ctx)
+            raise ValueError(f"must be more than 0, got {text!r}")
         return number
 
 
-class PercentType(click.ParamType):
+class PercentType(TextType):
     """A percentage such as 2% (costlab.baseline.parse_growth), as a Decimal fraction."""
 
     name = "PERCENT"
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
-        if not isinstance(value, str):
-            return value
+    def parse(self, text: str) -> Any:
         from ..baseline import parse_growth
         from ..errors import CostlabError
 
         try:
-            return parse_growth(value)
-        except (CostlabError, ValueError) as e:
-            self.fail(str(e).removeprefix("--max-growth: "), param, ctx)
+            return parse_growth(text)
+        except CostlabError as e:
+            raise ValueError(str(e).removeprefix("--max-growth: ")) from None
 
 
 SHAPE = ShapeType()
