@@ -66,7 +66,7 @@ def bench_startup(repeats: int) -> None:
         return lambda: subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
 
     bare = median_seconds(run([sys.executable, "-c", "pass"]), repeats)
-    ours = median_seconds(run(command + ["compare", "naive", "bottleneck"]), repeats)
+    ours = median_seconds(run([*command, "compare", "naive", "bottleneck"]), repeats)
     print(f"python -c pass:                        {bare * 1e3:9.1f} ms (median of {repeats})")
     print(f"costlab compare naive bottleneck:      {ours * 1e3:9.1f} ms (median of {repeats})")
     print(f"ratio: {ours / bare:.1f}x a bare interpreter start (target <= 5x)")

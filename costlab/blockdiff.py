@@ -68,7 +68,7 @@ def explain(rows_a: List[Any], rows_b: List[Any], a: str, b: str) -> str:
 def compare_blocks(a: Analysis, b: Analysis, depth: int = 1) -> List[BlockDiff]:
     """Blocks of A in order, each with its match in B (unmatched blocks of B follow their predecessor)."""
     blocks_a, blocks_b = _blocks(a, depth), _blocks(b, depth)
-    by_key_b = {}
+    by_key_b: Dict[Any, str] = {}
     for name in blocks_b:
         by_key_b.setdefault(_key(name), name)
     matched = set()

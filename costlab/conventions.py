@@ -80,7 +80,6 @@ def fvcore_einsum(row: Any) -> Any:
     """fvcore's einsum rule: two bmm-like equations exactly; any other from numpy's einsum_path report,
     which prints the FLOP count (2 per MAC when an index is summed) with 4 significant digits, halved."""
     import math
-    import re
 
     equation = row.layer.equation.replace(" ", "")
     letters = list(dict.fromkeys(c for c in equation if c.isalpha()))
@@ -91,7 +90,7 @@ def fvcore_einsum(row: Any) -> Any:
     summed = set("".join(inputs.split(","))) - set(output)
     flops = row.macs * (2 if summed else 1)
     printed = float(f"{flops:.3e}")  # numpy: "Optimized FLOP count: %.3e"
-    return int(math.floor(printed / 2))
+    return math.floor(printed / 2)
 
 
 register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms and adaptive pooling (see README)", fvcore_count))

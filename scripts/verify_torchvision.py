@@ -36,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     names = args.names or torchvision.models.list_models(module=torchvision.models)
     rows, failures = [], 0
-    for name in tqdm(names, unit="model", file=sys.stderr):
+    for name in tqdm(names, unit="model", file=sys.stderr, disable=not sys.stderr.isatty()):  # no bar in a CI log
         meta = torchvision.models.get_model_weights(name).DEFAULT.meta
         start = time.perf_counter()
         a = analyze(load_source(f"torchvision:{name}"))

@@ -132,7 +132,7 @@ def test_cli_verify_and_strict(cli):
 
 def test_cli_against_explains_torchvision_googlenet(cli):
     out = cli("verify", "googlenet", "--against", "torchvision:googlenet").output
-    line = next(l for l in out.splitlines() if l.startswith("inception_3a "))
+    line = next(line for line in out.splitlines() if line.startswith("inception_3a "))
     assert "1 5x5 in googlenet vs 1 3x3 in torchvision:googlenet" in line
     assert "normalization layers: 0 in googlenet" in line and "conv/linear biases: 368 in googlenet vs 0" in line
 

@@ -45,12 +45,12 @@ def test_paper_googlenet_does_not_hold_1_5g(cli, tmp_path):
     result = cli("check", "--config", write(tmp_path, EXAMPLE))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    macs = next(l for l in lines if l.startswith("paper-googlenet") and " macs " in l)
+    macs = next(line for line in lines if line.startswith("paper-googlenet") and " macs " in line)
     # 1,582,671,872 of 1,500,000,000 = 105.5%; headroom -82,671,872
     assert "1,582,671,872" in macs and "105.5%" in macs and "-82.7M" in macs and macs.endswith("FAIL")
-    params = next(l for l in lines if l.startswith("paper-googlenet") and " params " in l)
+    params = next(line for line in lines if line.startswith("paper-googlenet") and " params " in line)
     assert params.endswith("pass")  # 6,998,552 <= 7,000,000
-    block = next(l for l in lines if "inception_3a (inception_*)" in l and " macs " in l)
+    block = next(line for line in lines if "inception_3a (inception_*)" in line and " macs " in line)
     assert block.endswith("FAIL")  # 128,049,152 > 100M
 
 

@@ -41,7 +41,7 @@ def test_list_shows_models_and_totals(cli):
 def test_analyze_table_has_totals_and_share(cli):
     result = cli("analyze", "bottleneck")
     assert result.exit_code == 0
-    total = [line for line in result.output.splitlines() if line.startswith("total")][0]
+    total = next(line for line in result.output.splitlines() if line.startswith("total"))
     assert "5.27M" in total and "100%" in total and "5,268,480 MACs" in total
     assert "71.4%" in result.output  # 3,763,200 / 5,268,480 = 71.43%
 

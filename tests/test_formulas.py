@@ -136,7 +136,7 @@ def test_concat_of_mismatched_sizes_names_the_layer():
 
 def test_residual_with_mismatched_shortcut():
     layers = [{"type": "residual", "name": "res", "body": [{"type": "conv2d", "out_channels": 8, "kernel": 1}]}]
-    with pytest.raises(SpecError, match="layer 'res.add'"):
+    with pytest.raises(SpecError, match=r"layer 'res\.add'"):
         run(layers, "3x8x8")
     ok = run([{"type": "residual", "name": "res", "body": [{"type": "conv2d", "out_channels": 8, "kernel": 1}],
                "shortcut": [{"type": "conv2d", "out_channels": 8, "kernel": 1, "bias": False}]}], "3x8x8")

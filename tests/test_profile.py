@@ -51,7 +51,7 @@ def test_profile_cli_and_roofline_chart(cli, tmp_path):
 
 def test_compare_measure(cli):
     out = cli("compare", "naive", "bottleneck", "--measure", "--repeats", "2", "--no-formulas").output
-    line = next(l for l in out.splitlines() if l.strip().startswith("bottleneck:"))
+    line = next(line for line in out.splitlines() if line.strip().startswith("bottleneck:"))
     assert "21.4x fewer MACs" in line and ("faster" in line or "slower" in line)
 
 

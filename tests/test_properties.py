@@ -1,6 +1,6 @@
 """Invariants over random valid layers (hypothesis)."""
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costlab.analysis import analyze
@@ -63,7 +63,7 @@ def test_grouped_conv_is_dense_divided_by_groups(spec, h, w):
 @st.composite
 def small_networks(draw):
     layers = []
-    for i in range(draw(st.integers(1, 5))):
+    for _ in range(draw(st.integers(1, 5))):
         kind = draw(st.sampled_from(["conv", "pool", "bn", "relu", "inception"]))
         if kind == "conv":
             k = draw(st.integers(1, 3))

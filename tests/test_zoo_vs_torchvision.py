@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torchvision")
 
-from costlab import analyze, load_source  # noqa: E402
+from costlab import analyze, load_source
 
 META = {"alexnet": (0.714, 61_100_840), "vgg16": (15.47, 138_357_544), "resnet50": (4.089, 25_557_032)}
 
@@ -41,7 +41,7 @@ def test_inception_v3_spec_equals_torchvision_in_both_modes():
 
 def test_the_story_in_one_table(cli):
     out = cli("compare", "googlenet", "alexnet", "vgg16", "resnet50", "inception-v3").output
-    alexnet = next(l for l in out.splitlines() if l.startswith("alexnet"))
+    alexnet = next(line for line in out.splitlines() if line.startswith("alexnet"))
     # 61,100,840 / 6,998,552 = 8.73: the paper's "12x fewer parameters than AlexNet" does not hold for
     # the network as its Table 1 specifies it (nor for torchvision's: 61,100,840 / 6,624,904 = 9.22)
     assert "8.73x more params" in alexnet and "2.22x fewer MACs" in alexnet

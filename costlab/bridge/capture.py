@@ -53,7 +53,7 @@ class _Recorder:
         self.names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
         self.direct: Dict[int, List[str]] = {}
         canonical = {id(p): name for name, p in model.named_parameters()}
-        for name, m in model.named_modules(remove_duplicate=False):
+        for _, m in model.named_modules(remove_duplicate=False):
             self.direct.setdefault(id(m), [canonical[id(p)] for p in m._parameters.values() if p is not None])
         parameters = set(canonical.values())
         self.param_of = {id(t): name for name, t in replacements.items() if name in parameters}
@@ -172,8 +172,8 @@ def _adaptive_avg_pool(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
     if x.dim() != 4:
         return None
     size = (size, size) if isinstance(size, int) else tuple(size)
-    out = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
-    return "adaptive_avgpool", AdaptiveAvgPool2d(output_size=out), (tuple(x.shape),)
+    h, w = (int(x.shape[2 + i]) if s is None else int(s) for i, s in enumerate(size))
+    return "adaptive_avgpool", AdaptiveAvgPool2d(output_size=(h, w)), (tuple(x.shape),)
 
 
 WHOLE_OPS = (

@@ -76,7 +76,7 @@ def default_input(ref: Reference) -> Tuple[int, int, int]:
         try:
             import timm
 
-            size = timm.get_pretrained_cfg(ref.factory).input_size
+            size = timm.get_pretrained_cfg(ref.factory).input_size  # type: ignore[union-attr]  # None: AttributeError below
             return (int(size[0]), int(size[1]), int(size[2]))
         except (ImportError, AttributeError, RuntimeError, TypeError):
             pass

@@ -102,7 +102,8 @@ def used_parameters(model: nn.Module, x: torch.Tensor) -> set:
         p.requires_grad_(True)
     with torch.enable_grad():
         outputs = [t for t in tree_flatten(model(x))[0] if isinstance(t, torch.Tensor) and t.is_floating_point()]
-        grads = torch.autograd.grad(sum(t.sum() for t in outputs), list(params.values()), allow_unused=True)
+        total = sum((t.sum() for t in outputs), torch.zeros(()))
+        grads = torch.autograd.grad(total, list(params.values()), allow_unused=True)
     return {name for name, g in zip(params, grads) if g is not None}
 
 
@@ -125,7 +126,7 @@ def check(analysis: Analysis, model: nn.Module, x: torch.Tensor) -> Verification
             continue
         torch_params[_nearest(name.rsplit(".", 1)[0] if "." in name else "", units)] += p.numel()
     checks = []
-    first_row = {}
+    first_row: Dict[str, int] = {}
     for i, row in enumerate(analysis.rows):
         first_row.setdefault(_unit_of(row.name), i)
     for unit in sorted(units, key=lambda u: first_row.get(u, -1)):

@@ -51,7 +51,6 @@ class Group(click.Group):
         finally:
             _restore(previous)
 
-
     def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
         try:
             return super().parse_args(ctx, args)

@@ -107,7 +107,9 @@ def translate(ctx: click.Context, error: BaseException) -> NoReturn:
         raise torch_extra_error(command, error) from None
     if isinstance(error, RecursionError):
         raise InputError("the input nests too deeply to analyse (recursion limit reached)") from None
-    if isinstance(error, OSError) and error.errno != errno.EPIPE:
+    if isinstance(error, OSError):
+        if error.errno == errno.EPIPE:  # `costlab ... | head`: click ends quietly
+            raise error
         raise InputError(os_error_line(error)) from None
     if isinstance(error, ValueError) and "null byte" in str(error):  # click.Path and os calls on "a\0b"
         raise InputError("a path argument contains a NUL byte") from None
