@@ -157,3 +157,15 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 143 and "Traceback" not in result.stderr
     assert target.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_version_without_installed_metadata(monkeypatch):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    assert "costlab, version " in run("--version").output
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    result = run("--version")
+    assert result.exit_code == 0 and "not installed" in result.output and "Traceback" not in result.output

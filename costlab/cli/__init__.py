@@ -82,9 +82,24 @@ def _restore(previous: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """costlab's installed version (or a note when it runs from a source tree that is not installed)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version("costlab")
+    except PackageNotFoundError:
+        text = "unknown (not installed: running from a source tree)"
+    click.echo(f"costlab, version {text}")
+    ctx.exit()
+
+
 @click.group("costlab", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error (also: COSTLAB_DEBUG=1).")
-@click.version_option(package_name="costlab")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """costlab: what each layer of a CNN costs (MACs, params, activations), and why.
