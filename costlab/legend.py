@@ -11,6 +11,7 @@ substitution is exact: evaluating the legend in order and then a row gives the n
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -51,6 +52,16 @@ def _names(sizes: List[Any]) -> Dict[Any, Any]:
     return names
 
 
+def _pattern(size: Any) -> "re.Pattern[str]":
+    """Where ``size`` stands whole in formula text: '(H + 2)' for a sum (a sum inside a product or a
+    shape is always parenthesised; a bare 'H + 2' may be the tail of '128*H + 256'), else the call
+    'floor(H/2 + 1/2)' not glued to a longer name or call."""
+    body = re.escape(expr_text(size))
+    if size.is_Add:
+        return re.compile(rf"\({body}\)")
+    return re.compile(rf"\({body}\)|(?<![\w.]){body}(?![\w(])")
+
+
 def name_sizes(analyses: Sequence[Any]) -> Tuple[List[Any], Legend]:
     """The analyses with derived sizes replaced by short names, and the legend defining the names.
 
@@ -61,14 +72,14 @@ def name_sizes(analyses: Sequence[Any]) -> Tuple[List[Any], Legend]:
         return list(analyses), []
     names = _names(sizes)
     legend = [(names[size], size.xreplace({s: n for s, n in names.items() if s != size})) for size in sizes]
-    texts = sorted(((expr_text(size), str(name)) for size, name in names.items()), key=lambda t: -len(t[0]))
+    patterns = [(_pattern(size), str(name)) for size, name in sorted(names.items(), key=lambda item: -len(expr_text(item[0])))]
 
     def value(v: Any) -> Any:
         return v if is_int(v) else v.xreplace(names)
 
     def text(formula: str) -> str:
-        for long, short in texts:
-            formula = formula.replace(f"({long})", short).replace(long, short)
+        for pattern, short in patterns:
+            formula = pattern.sub(short, formula)
         return formula
 
     def shape(s: Any) -> Any:

@@ -63,3 +63,33 @@ def test_compare_shares_one_legend(cli):
     out = cli("compare", "googlenet", "resnet50", "--input", "3xHxW").output
     assert out.count("\nwhere\n") == 1 and "H1 = " in out
     assert max(len(line) for line in out.splitlines()) <= 300
+
+
+def formula_value(row):
+    """The MACs a conv row's formula text states: '(H1xW1x64) x (7x7x3) = 9408*H1*W1; params ...' -> 9408*H1*W1."""
+    import sympy
+
+    text = row.formula.split(" = ", 1)[1].split(";")[0]
+    names = {str(s): s for s in row.macs.free_symbols}
+    return sympy.sympify(text, locals=names)
+
+
+@pytest.mark.parametrize("model", ["googlenet", "inception-v4"])
+def test_named_formula_text_states_the_named_value(model):
+    (short,), _ = named(model) if model == "googlenet" else name_sizes([analyze(zoo.load(model), parse_input("3xHxW"))])
+    convs = [r for r in short.rows if r.op == "conv2d"]
+    assert convs and all(formula_value(r) == r.macs for r in convs)
+
+
+def test_sums_are_renamed_only_where_they_stand_whole(tmp_path):
+    """A padded 1x1 conv grows the map (H + 4): its name must not eat the tail of '...*H + 4...'."""
+    spec = tmp_path / "grow.yaml"
+    spec.write_text("name: grow\ninput: 3x8x8\nlayers:\n"
+                    "  - {type: conv2d, name: a, out_channels: 4, kernel: 1, padding: 2}\n"
+                    "  - {type: conv2d, name: b, out_channels: 4, kernel: 3, padding: 1}\n")
+    from costlab.spec import load_spec
+
+    (short,), legend = name_sizes([analyze(load_spec(spec), parse_input("3xHxW"))])
+    assert [(str(n), str(d)) for n, d in legend] == [("H1", "H + 4"), ("W1", "W + 4")]
+    for row in short.rows:
+        assert formula_value(row) == row.macs  # a: 12*H1*W1 (1x1x3 x 4); b: 144*H1*W1 (3x3x4 x 4)
