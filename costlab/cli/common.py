@@ -71,11 +71,10 @@ def emit(text: str, output: Optional[str]) -> None:
         click.echo(text, nl=False)
 
 
-def progress(items: Iterable[Any], desc: str, unit: str, total: Optional[int] = None, minimum: int = 0) -> Iterable[Any]:
-    """A tqdm bar on stderr, only when stderr is a terminal (a CI log gets no bar) and there are at
-    least ``minimum`` items."""
+def progress(items: Sequence[Any], desc: str, unit: str, minimum: int = 0) -> Iterable[Any]:
+    """``items`` with a tqdm bar on stderr, only when stderr is a terminal (a CI log gets no bar) and
+    there are at least ``minimum`` of them."""
     from tqdm import tqdm
 
-    count = total if total is not None else (len(items) if hasattr(items, "__len__") else None)  # type: ignore[arg-type]
-    quiet = not sys.stderr.isatty() or (count is not None and count < minimum)
-    return tqdm(items, desc=desc, unit=unit, total=count, file=sys.stderr, disable=quiet)
+    quiet = not sys.stderr.isatty() or len(items) < minimum
+    return tqdm(items, desc=desc, unit=unit, file=sys.stderr, disable=quiet)

@@ -44,7 +44,7 @@ def sweep(source: str, resolutions: str, widths: Optional[str], budget: Optional
     if widths:
         points = width_sweep(graph, parse_factors(widths), None, batch, mode)
     else:
-        points = resolution_sweep(graph, sizes, batch, mode, lambda items: progress(items, "sweep", "pt", minimum=2000))
+        points = resolution_sweep(graph, sizes, batch, mode, lambda items: progress(list(items), "sweep", "pt", minimum=2000))
     from ..render.sweep import sweep_text
 
     text = sweep_text(points, source, fmt, by)
