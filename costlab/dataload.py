@@ -12,6 +12,7 @@ the limit or the key.
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -188,7 +189,10 @@ def _json(text: str, source: str) -> Any:
 
 
 def _toml(text: str, source: str) -> Any:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: the same parser, from PyPI (a dependency there)
+        import tomli as tomllib
 
     try:
         data = tomllib.loads(text)

@@ -55,7 +55,7 @@ class Device:
     def __post_init__(self) -> None:
         """Every rate finite and positive (--peak-tflops nan or inf drew a meaningless roofline)."""
         rates = [(f"peak {dtype} FLOP/s (--peak-tflops)", v) for dtype, v in self.peak_flops.items()]
-        for what, value in rates + [("bandwidth (--bandwidth-gbs)", self.bandwidth)]:
+        for what, value in [*rates, ("bandwidth (--bandwidth-gbs)", self.bandwidth)]:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise CostlabError(f"roofline of {self.name}: the {what} must be a finite positive number, got {value!r}")
 

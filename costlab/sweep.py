@@ -189,7 +189,7 @@ def parse_factors(text: str) -> List[float]:
                 raise _sizes_error(text, "the step must be positive", "--width")
             if start > stop:
                 raise _sizes_error(text, f"the range is reversed (start {start:g} > stop {stop:g})", "--width")
-            count = int(round((stop - start) / step)) + 1
+            count = round((stop - start) / step) + 1
             if count > MAX_WIDTH_POINTS:
                 raise _sizes_error(text, f"more than {MAX_WIDTH_POINTS:,} points (costlab.sweep.MAX_WIDTH_POINTS)", "--width")
             values = [round(start + i * step, 6) for i in range(count)]

@@ -26,7 +26,7 @@ def count(suite: str, n: int = 1) -> None:
 def error_lines(stderr: str) -> list:
     """stderr's lines without click's usage hints."""
     lines = [line for line in stderr.split("\n") if line.strip()]  # "\n" only: names may hold other separators
-    return [line for line in lines if not (line.startswith("Usage:") or line.startswith("Try '"))]
+    return [line for line in lines if not line.startswith(("Usage:", "Try '"))]
 
 
 def check_outcome(code: int, stderr: str, exception: Optional[BaseException] = None, allowed: Iterable[int] = (0, 1, 2),

@@ -202,7 +202,7 @@ ENTRY_VALUES = {"name": ["a", "b"], "source": SOURCES, "input": ["3x8x8", "480x1
                 "batch": [1, 2, 0, -1], "mode": ["infer", "train", "eval"],
                 "macs": ["1G", "100M", "1e400G", "infG", "-1", "0", 10**20, "113M"], "params": ["1M", "600K", 7],
                 "activations": ["1M", 10]}
-KEYS = sorted(ENTRY_VALUES) + ["blocks", "colour"]
+KEYS = [*sorted(ENTRY_VALUES), "blocks", "colour"]
 
 
 def toml_value(v):
@@ -258,7 +258,7 @@ BASE = WORK / "base.json"
 invoke("baseline", "save", "bottleneck", "-o", str(BASE), allowed=(0,))
 VALID_BASELINE = json.loads(BASE.read_text())
 BOTTLENECK = analyze(load_source("bottleneck"))
-BASELINE_KEYS = list(VALID_BASELINE) + ["macs", "params", "name", "extra"]
+BASELINE_KEYS = [*VALID_BASELINE, "macs", "params", "name", "extra"]
 
 
 @fuzz(2_000)
