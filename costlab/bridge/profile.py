@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
