@@ -1,0 +1,56 @@
+"""How many (query, key) pairs an attention computes: densely, or only the ones its mask keeps.
+
+Query i of the L new tokens sits at position p = T + i after T cached tokens. Densely it meets
+every one of the T + L keys. Causally it meets the p + 1 keys at positions 0..p, and with a
+sliding window of W at most the last W of them (key j is kept when p - W < j <= p, as Mistral's
+mask and Hugging Face's ``sliding_window`` mask do). All functions work for ints and sympy symbols.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..numbers import is_int
+
+
+def dense_pairs(length: Any, cache: Any) -> Any:
+    """L x (T + L): every query against every key (what a masked matmul computes)."""
+    return length * (cache + length)
+
+
+def _window_prefix(n: Any, window: int) -> Any:
+    """sum over x = 1..n of min(x, W): the pairs of the first n queries of a causal window-W attention."""
+    if is_int(n):
+        m = min(n, window)
+        return m * (m + 1) // 2 + (n - m) * window
+    import sympy
+
+    m = sympy.Min(n, window)
+    return m * (m + 1) / 2 + (n - m) * window
+
+
+def kept_pairs(length: Any, cache: Any, causal: bool, window: Optional[int]) -> Any:
+    """The (query, key) pairs the mask keeps.
+
+    causal: L*T + L(L+1)/2 (each query sees itself and everything before it); with a window W:
+    sum over p = T..T+L-1 of min(p + 1, W). Not causal: L x (T + L) (bidirectional attention keeps all).
+    """
+    if not causal:
+        return dense_pairs(length, cache)
+    if window is None:
+        if is_int(length) and is_int(cache):
+            return length * cache + length * (length + 1) // 2
+        return length * cache + length * (length + 1) / 2
+    return _window_prefix(cache + length, window) - _window_prefix(cache, window)
+
+
+def pairs_text(length: Any, cache: Any, causal: bool, window: Optional[int]) -> str:
+    """How the kept pairs are counted, in words and numbers."""
+    from ..shapes import format_dim
+
+    l, t = format_dim(length), format_dim(cache)
+    if not causal:
+        return f"{l}x({t}+{l}) pairs (bidirectional)" if cache != 0 else f"{l}x{l} pairs (bidirectional)"
+    if window is None:
+        return f"causal: {l}x{t} + {l}({l}+1)/2 pairs" if cache != 0 else f"causal: {l}({l}+1)/2 pairs"
+    return f"causal, window {window}: sum of min(p+1, {window}) over positions p = {t}..{t}+{l}-1"
