@@ -13,6 +13,24 @@ from typing import Any, Optional
 from ..numbers import is_int
 
 
+def visible_cache(cache: Any, window: Optional[int]) -> Any:
+    """Cached tokens an attention still holds: all of them, or the last ``window - 1`` with a sliding
+    window (the new token makes ``window``: Mistral's rolling buffer; transformers' DynamicSlidingWindowLayer
+    keeps ``sliding_window - 1``)."""
+    if window is None:
+        return cache
+    if is_int(cache):
+        return min(cache, window - 1)
+    import sympy
+
+    return sympy.Min(cache, window - 1)
+
+
+def keys(length: Any, cache: Any, window: Optional[int]) -> Any:
+    """Keys each new query is multiplied with in a dense (masked) matmul: the visible cache + L."""
+    return visible_cache(cache, window) + length
+
+
 def dense_pairs(length: Any, cache: Any) -> Any:
     """L x (T + L): every query against every key (what a masked matmul computes)."""
     return length * (cache + length)

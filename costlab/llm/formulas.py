@@ -15,7 +15,7 @@ from ..formulas.text import batch_prefix, equals, no_macs, times
 from ..numbers import format_int
 from ..registry import LayerCost, register
 from ..shapes import Shape, format_shape, is_int, product, same_dim
-from .counting import kept_pairs, pairs_text
+from .counting import keys, kept_pairs, pairs_text
 from .layers import (
     AttentionScores, AttentionValues, Embedding, Experts, Multiply, PositionBias, Positions, RMSNorm, Rotary, SelectToken, Slice,
     Unembedding, _AttentionCore,
@@ -98,8 +98,7 @@ def _expect(shape: Shape, width: int, what: str, field: str) -> None:
 
 
 def _attention_text(layer: _AttentionCore, n: object, length: object, macs: object) -> str:
-    keys = layer.cache + length  # type: ignore[operator]
-    dense = equals(f"{batch_prefix(n)}{layer.heads} heads x {times((length, keys, layer.head_dim))}", macs)
+    dense = equals(f"{batch_prefix(n)}{layer.heads} heads x {times((length, keys(length, layer.cache, layer.window), layer.head_dim))}", macs)
     kept = kept_pairs(length, layer.cache, layer.causal, layer.window)
     if not layer.causal:
         return dense
@@ -109,7 +108,8 @@ def _attention_text(layer: _AttentionCore, n: object, length: object, macs: obje
 
 @register("attention_scores", AttentionScores, aliases=("qk",), inputs=(2, 2))
 def attention_scores(layer: AttentionScores, ins: Tuple[Shape, ...]) -> LayerCost:
-    """Q K^T: MACs = N x heads x L x (cache + L) x head_dim (dense; grouped k heads are shared, not copied)."""
+    """Q K^T: MACs = N x heads x L x keys x head_dim, keys = cache + L (a window keeps the last window - 1
+    cached); dense: the mask's zeros are multiplied too. Grouped k heads are shared, not copied."""
     q, k = ins
     kv = _kv_heads(layer)
     _expect(q, layer.heads * layer.head_dim, "q", "heads")
@@ -117,8 +117,9 @@ def attention_scores(layer: AttentionScores, ins: Tuple[Shape, ...]) -> LayerCos
     n, length = q[0], q[1]
     if not same_dim(k[1], length):
         raise FieldError("input", f"q has {length} positions but k has {k[1]}")
-    macs = n * layer.heads * length * (layer.cache + length) * layer.head_dim
-    return LayerCost((n, layer.heads, length, layer.cache + length), macs, 0, 0, _attention_text(layer, n, length, macs))
+    s = keys(length, layer.cache, layer.window)
+    macs = n * layer.heads * length * s * layer.head_dim
+    return LayerCost((n, layer.heads, length, s), macs, 0, 0, _attention_text(layer, n, length, macs))
 
 
 @register("attention_values", AttentionValues, aliases=("av",), inputs=(2, 2))
@@ -128,9 +129,10 @@ def attention_values(layer: AttentionValues, ins: Tuple[Shape, ...]) -> LayerCos
     kv = _kv_heads(layer)
     _expect(v, kv * layer.head_dim, "v", "kv_heads")
     n, length = v[0], v[1]
-    if len(p) != 4 or not (same_dim(p[1], layer.heads) and same_dim(p[2], length) and same_dim(p[3], layer.cache + length)):
+    s = keys(length, layer.cache, layer.window)
+    if len(p) != 4 or not (same_dim(p[1], layer.heads) and same_dim(p[2], length) and same_dim(p[3], s)):
         raise FieldError("input", f"attention weights must be (N, {layer.heads}, L, cache + L), got {format_shape(p)}")
-    macs = n * layer.heads * length * (layer.cache + length) * layer.head_dim
+    macs = n * layer.heads * length * s * layer.head_dim
     return LayerCost((n, length, layer.heads * layer.head_dim), macs, 0, 0, _attention_text(layer, n, length, macs))
 
 

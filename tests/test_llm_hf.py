@@ -1,0 +1,71 @@
+"""costlab's transformer graphs against the Hugging Face models built from the same config.json on
+the meta device: parameters module by module, and MACs module by module against torch's
+FlopCounterMode (which counts attention densely: 2 FLOPs per MAC of every QK^T and AV product)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from costlab.analysis import analyze
+from costlab.llm.hf_config import spec_from_config
+from costlab.llm.phases import with_context
+from costlab.spec import graph_from_data
+
+pytest.importorskip("transformers")
+from llm_reference import flops_by_module, hf_model, params_by_module  # noqa: E402
+
+_TINY = dict(vocab_size=97, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4)
+TINY: Dict[str, Dict[str, Any]] = {
+    "llama": dict(model_type="llama", num_key_value_heads=2, **_TINY),
+    "llama-biases": dict(model_type="llama", attention_bias=True, mlp_bias=True, tie_word_embeddings=True, **_TINY),
+    "mistral": dict(model_type="mistral", num_key_value_heads=1, sliding_window=6, **_TINY),
+    "qwen2": dict(model_type="qwen2", num_key_value_heads=2, tie_word_embeddings=True, **_TINY),
+    "gemma": dict(model_type="gemma", num_key_value_heads=1, head_dim=32, **_TINY),
+    "mixtral": dict(model_type="mixtral", num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, **_TINY),
+    "gpt2": dict(model_type="gpt2", vocab_size=97, n_embd=64, n_layer=2, n_head=4, n_positions=40),
+    "bert": dict(model_type="bert", max_position_embeddings=40, **_TINY),
+    "t5": dict(model_type="t5", vocab_size=97, d_model=64, d_kv=16, d_ff=96, num_layers=2, num_heads=4),
+    "t5-gated": dict(model_type="t5", vocab_size=97, d_model=64, d_kv=8, d_ff=96, num_layers=2, num_heads=4, feed_forward_proj="gated-gelu"),
+}
+LENGTH = 11
+
+
+def graph_of(config: Dict[str, Any]) -> Any:
+    return graph_from_data(spec_from_config(config, "test", "test", LENGTH), "test", "test")
+
+
+def _subtree(rows: Any, module: str, what: str) -> int:
+    return sum(getattr(r, what) for r in rows if r.name == module or r.name.startswith(module + "."))
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_params_equal_the_hf_model_module_by_module(name: str) -> None:
+    config = TINY[name]
+    model = hf_model(config)
+    rows = analyze(graph_of(config)).rows
+    expected = params_by_module(model)
+    assert sum(r.params for r in rows) == sum(p.numel() for p in model.parameters())
+    assert {r.name: r.params for r in rows if r.params} == expected
+
+
+@pytest.mark.parametrize("name", sorted(n for n in TINY if n != "mixtral"))  # MoE routing is data-dependent: no meta run
+def test_macs_equal_flop_counter_mode_module_by_module(name: str) -> None:
+    config = TINY[name]
+    per_module, total = flops_by_module(hf_model(config), LENGTH)
+    rows = analyze(graph_of(config)).rows
+    assert 2 * sum(r.macs for r in rows) == total
+    for module, flops in per_module.items():
+        assert 2 * _subtree(rows, module, "macs") == flops, module
+
+
+@pytest.mark.parametrize("name", ["llama", "mistral", "gpt2", "qwen2"])
+def test_decode_step_with_kv_cache_equals_flop_counter_mode(name: str) -> None:
+    """One new token after 9 cached ones: keys = 9 + 1 in every attention row."""
+    config = TINY[name]
+    per_module, total = flops_by_module(hf_model(config), 1, context=9)
+    rows = analyze(with_context(graph_of(config), 9), (1,)).rows
+    assert 2 * sum(r.macs for r in rows) == total
+    for module, flops in per_module.items():
+        assert 2 * _subtree(rows, module, "macs") == flops, module
