@@ -25,21 +25,25 @@ ORDER = (
 
 
 def names() -> List[str]:
-    """Every built-in model name, in listing order."""
+    """Every built-in model name, in listing order (CNN specs, then transformers' config.json files)."""
+    from ..llm import builtin
+
     found = {p.stem for p in ZOO_DIR.glob("*.yaml")}
-    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER)) + builtin.names()
 
 
 def has(name: str) -> bool:
     """True when ``name`` is a built-in model."""
-    return (ZOO_DIR / f"{name}.yaml").is_file()
+    from ..llm import builtin
+
+    return (ZOO_DIR / f"{name}.yaml").is_file() or builtin.has(name)
 
 
 def compile_sources() -> Dict[str, Any]:
     """Parse every YAML spec of the zoo: {name: data}."""
     from ..spec import read_data
 
-    return {name: read_data(ZOO_DIR / f"{name}.yaml") for name in sorted(names())}
+    return {name: read_data(ZOO_DIR / f"{name}.yaml") for name in sorted(names()) if (ZOO_DIR / f"{name}.yaml").is_file()}
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +61,10 @@ def load(name: str) -> Graph:
 
     path = ZOO_DIR / f"{name}.yaml"
     if not path.is_file():
+        from ..llm import builtin
+
+        if builtin.has(name):
+            return builtin.load(name)
         raise KeyError(name)
     data = _compiled().get(name)
     if data is None:
