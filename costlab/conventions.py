@@ -60,7 +60,7 @@ def fvcore_count(row: Any, mode: str) -> Any:
     aten::scaled_dot_product_attention as unsupported): `costlab verify` shows that difference.
     """
     op = row.op
-    if op in ("conv2d", "linear", "matmul", "attention"):
+    if op in ("conv2d", "linear", "matmul", "attention", "attention_scores", "attention_values", "unembedding", "experts"):
         return row.macs
     affine = getattr(row.layer, "affine", True)
     if op == "batchnorm":
@@ -98,4 +98,17 @@ register_convention(Convention(
     "torch", "FLOPs (torch)",
     "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv, matmul and attention, nothing else",
     lambda r, mode: 2 * r.macs,
+))
+
+
+def _causal(row: Any, mode: str) -> Any:
+    from .llm.phases import causal_macs
+
+    return causal_macs(row)
+
+
+register_convention(Convention(
+    "causal", "MACs (causal)",
+    "macs, but attention counts only the (query, key) pairs its causal or sliding-window mask keeps (L(L+1)/2, not L x L)",
+    _causal,
 ))

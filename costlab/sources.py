@@ -29,6 +29,10 @@ def load_source(source: str, input_shape: Optional[Shape] = None, batch: Any = 1
     if zoo.has(source):
         return zoo.load(source)
     path = Path(source)
+    from .llm.hf_config import is_hf_config, load_config
+
+    if is_hf_config(path):  # a Hugging Face config.json, or a model folder holding one
+        return load_config(path)
     if path.suffix.lower() in SPEC_SUFFIXES or path.is_file():
         if not path.is_file():
             raise CostlabError(f"{source}: no such spec file")

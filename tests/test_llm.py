@@ -1,0 +1,210 @@
+"""Transformers without torch: published parameter counts, Kaplan et al.'s FLOPs per token, the
+KV cache, exact causal counting, phases and bad configs. (tests/test_llm_hf.py checks the same
+graphs against transformers' models and FlopCounterMode.)"""
+
+from __future__ import annotations
+
+import json
+from itertools import product as grid
+from typing import Any, Optional
+
+import pytest
+import sympy
+
+from costlab import zoo
+from costlab.analysis import analyze
+from costlab.errors import CostlabError, SpecError
+from costlab.llm.counting import kept_pairs
+from costlab.llm.hf_config import load_config, spec_from_config
+from costlab.llm.phases import kv_bytes_per_token, kv_cache_bytes, phase_cost
+from costlab.shapes import symbol
+from costlab.sources import load_source
+from costlab.spec import graph_from_data
+
+# Published parameter counts:
+# GPT-2 small 124,439,808: GPT2Model / GPT2LMHeadModel (tied head) num_parameters() in transformers; nanoGPT's
+#   transformer_sizing.ipynb derives the same 124,439,808 by hand.
+# BERT-base 109,482,240: BertModel(bert-base-uncased).num_parameters(), e.g. the transformers docs and
+#   the widely quoted "110M" of Devlin et al. 2018, Table "BERT-base ... 110M".
+# Llama-2-7B 6,738,415,616: the safetensors metadata "total_parameters" of meta-llama/Llama-2-7b-hf on the Hub.
+# Mistral-7B 7,241,732,096: the safetensors metadata of mistralai/Mistral-7B-v0.1 on the Hub ("7.24B params").
+# Mixtral-8x7B 46,702,792,704: the safetensors metadata of mistralai/Mixtral-8x7B-v0.1 ("46.7B params").
+# All five (and the other built-ins) also equal transformers' models on the meta device: scripts/check_llm_configs.py.
+PUBLISHED = {
+    "gpt2": 124_439_808,
+    "bert-base": 109_482_240,
+    "llama-2-7b": 6_738_415_616,
+    "mistral-7b": 7_241_732_096,
+    "mixtral-8x7b": 46_702_792_704,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_params_equal_the_published_counts(name: str) -> None:
+    assert analyze(zoo.load(name)).total().params == PUBLISHED[name]
+
+
+def test_gpt2_params_by_hand() -> None:
+    # wte 50257x768 + wpe 1024x768 + 12 layers x (2 LN 2x768 each + c_attn 768x2304+2304 + c_proj 768x768+768
+    #   + c_fc 768x3072+3072 + c_proj 3072x768+768) + ln_f 2x768; the head is tied (0)
+    layer = 2 * 2 * 768 + (768 * 2304 + 2304) + (768 * 768 + 768) + (768 * 3072 + 3072) + (3072 * 768 + 768)
+    assert 50257 * 768 + 1024 * 768 + 12 * layer + 2 * 768 == 124_439_808 == analyze(zoo.load("gpt2")).total().params
+
+
+def test_mixtral_active_params_per_token() -> None:
+    """Mixtral 8x7B: 46.7B in total, ~12.9B used per token (Jiang et al. 2024: "13B active parameters")."""
+    from costlab.llm.phases import active_params
+
+    # one expert = 3 x 4096 x 14336 = 176,160,768; 32 layers x (8 - 2) unused experts per token
+    assert active_params(analyze(zoo.load("mixtral-8x7b"))) == 46_702_792_704 - 32 * 6 * 176_160_768 == 12_879_925_248
+
+
+def _gpt2_layer(convention: str) -> Any:
+    length = symbol("L")
+    rows = analyze(zoo.load("gpt2"), (length,), convention=convention).rows
+    return length, sympy.expand(sum((r.cost for r in rows if r.name.startswith("transformer.h.0.")), 0))
+
+
+def test_gpt2_decoder_layer_is_a_formula_in_L() -> None:
+    """Weights: L x 768 x (2304 + 768 + 3072 + 3072) = 7,077,888 L (= 12 d^2 L, Kaplan's 2N per layer / 2).
+    QK^T and AV: 12 heads x L x L x 64 each, dense: 1536 L^2; causal: 12 x 64 x L(L+1)/2 each = 768 L^2 + 768 L."""
+    length, dense = _gpt2_layer("macs")
+    assert dense == 7_077_888 * length + 1536 * length**2
+    _, causal = _gpt2_layer("causal")
+    assert causal == 7_077_888 * length + 768 * length**2 + 768 * length
+
+
+def test_gpt2_against_kaplan_et_al_table_1() -> None:
+    """Kaplan et al. 2020, Table 1: C_forward = 2N + 2 n_layer n_ctx d_attn FLOPs per token, N = 12 n_layer d^2
+    (non-embedding). costlab's causal count per token at L = n_ctx differs by exactly three terms: the head
+    (2 d n_vocab: Kaplan's "De-embed" row, left out of 2N), the embeddings (Kaplan's 4 d for the lookup and
+    position add, 0 MACs here), and the exact causal count: a query at position p meets p + 1 keys, so the
+    mean is (n_ctx + 1)/2 per product, 2 n_layer (n_ctx + 1) d_attn in all. Dense counting doubles Kaplan's term."""
+    n_layer, d, n_ctx, n_vocab = 12, 768, 1024, 50257
+    kaplan = 2 * (12 * n_layer * d * d) + 2 * n_layer * n_ctx * d  # 188,743,680 FLOPs per token
+    assert kaplan == 188_743_680
+    causal = analyze(zoo.load("gpt2"), (n_ctx,), convention="causal").total_cost()
+    assert 2 * causal == n_ctx * (kaplan + 2 * n_layer * d + 2 * d * n_vocab)
+    dense = analyze(zoo.load("gpt2"), (n_ctx,)).total_cost()
+    assert 2 * dense == n_ctx * (kaplan + 2 * n_layer * n_ctx * d + 2 * d * n_vocab)
+
+
+def test_kv_cache_llama_and_mistral_grouped_query_saving() -> None:
+    # Llama-2-7B: 2 (K and V) x 32 layers x 32 kv heads x 128 head_dim x 2 bytes (fp16) = 524,288 bytes per token
+    llama, mistral = zoo.load("llama-2-7b"), zoo.load("mistral-7b")
+    assert kv_bytes_per_token(llama, "float16") == 2 * 32 * 32 * 128 * 2 == 524_288
+    # Mistral-7B: 8 kv heads for 32 query heads: a quarter, 131,072 bytes per token
+    assert kv_bytes_per_token(mistral, "float16") == 2 * 32 * 8 * 128 * 2 == 131_072
+    # 8192 tokens: Llama keeps them all (4 GiB); Mistral's rolling buffer keeps the window's 4096 (512 MiB)
+    assert kv_cache_bytes(llama, 8192) == 524_288 * 8192 == 4 * 2**30
+    assert kv_cache_bytes(mistral, 8192) == 131_072 * 4096 == 2**29
+    assert kv_cache_bytes(mistral, 8192, rolling=False) == 131_072 * 8192
+
+
+def _brute_force_pairs(length: int, cache: int, causal: bool, window: Optional[int]) -> int:
+    kept = 0
+    for i in range(length):
+        p = cache + i
+        for j in range(cache + length):
+            if not causal or (j <= p and (window is None or p - j < window)):
+                kept += 1
+    return kept
+
+
+@pytest.mark.parametrize("length,cache,window", list(grid([1, 2, 5, 9], [0, 1, 4, 11], [None, 1, 3, 6])))
+def test_kept_pairs_equal_a_brute_force_mask(length: int, cache: int, window: Optional[int]) -> None:
+    assert kept_pairs(length, cache, True, window) == _brute_force_pairs(length, cache, True, window)
+    assert kept_pairs(length, cache, False, None) == _brute_force_pairs(length, cache, False, None)
+    l, t = symbol("L"), symbol("T")
+    formula = kept_pairs(l, t, True, window)
+    assert formula.subs({l: length, t: cache}) == _brute_force_pairs(length, cache, True, window)
+
+
+def test_causal_prefill_counts_half_plus_the_diagonal() -> None:
+    # llama-2-7b, L = 4096: dense QK^T = 32 heads x 4096 x 4096 x 128 per layer; causal keeps 4096 x 4097 / 2 pairs
+    g = zoo.load("llama-2-7b")
+    dense = analyze(g, (4096,)).rows
+    causal = analyze(g, (4096,), convention="causal").rows
+    scores = [i for i, r in enumerate(dense) if r.name == "model.layers.0.self_attn.scores"][0]
+    assert dense[scores].macs == 32 * 4096 * 4096 * 128
+    assert causal[scores].cost == 32 * (4096 * 4097 // 2) * 128
+
+
+def test_decode_step_of_llama_2_7b() -> None:
+    """One token after T = 4096 cached, fp16: every weight read once (the embedding: one row), K and V of
+    4096 tokens read, ~1 FLOP per byte: decode is memory-bound (an H100 needs ~295 FLOP/byte to be compute-bound)."""
+    cost = phase_cost(zoo.load("llama-2-7b"), "decode", context=4096, dtype="float16")
+    # weights: all params but the 32000 x 4096 embedding table, plus the one 4096-wide row looked up, x 2 bytes
+    assert cost.weight_bytes == (6_738_415_616 - 32000 * 4096 + 4096) * 2
+    assert cost.kv_read_bytes == 524_288 * 4096
+    assert cost.kv_cache_bytes == 524_288 * 4097
+    # MACs: every weight matrix once (params - embedding - 2 x 4096 x 32 + 1 norms... counted per row) + attention
+    # 32 layers x 2 x 32 heads x 4097 keys x 128
+    weights_macs = 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008) + 4096 * 32000
+    assert cost.macs == cost.causal_macs == weights_macs + 32 * 2 * 32 * 4097 * 128
+    assert 0.5 < cost.intensity < 1.5
+
+
+def test_decode_of_an_encoder_is_refused() -> None:
+    with pytest.raises(CostlabError, match="bidirectional"):
+        phase_cost(zoo.load("bert-base"), "decode", context=10)
+    with pytest.raises(CostlabError, match="needs --context"):
+        phase_cost(zoo.load("gpt2"), "decode")
+
+
+def test_gpt2_longer_than_its_position_table_is_an_error() -> None:
+    with pytest.raises(SpecError, match="wpe.*max_positions.*1025 positions but the table has 1024"):
+        analyze(zoo.load("gpt2"), (1025,))
+
+
+def test_config_json_file_and_folder_are_sources(tmp_path: Any) -> None:
+    config = json.loads((zoo.ZOO_DIR.parent / "llm" / "configs" / "llama-2-7b.json").read_text())
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    for source in (tmp_path / "m", tmp_path / "m" / "config.json"):
+        graph = load_source(str(source))
+        assert analyze(graph).total().params == 6_738_415_616
+        assert graph.nodes[1].name == "model.layers.0.input_layernorm"
+
+
+BAD = [
+    ({"model_type": "llama"}, "field 'hidden_size': is required"),
+    ({"model_type": "whisper"}, "field 'model_type': model type 'whisper' is not supported"),
+    ({"num_key_value_heads": 3}, "field 'num_key_value_heads': 8 heads do not divide into 3"),
+    ({"hidden_size": 100}, "field 'num_attention_heads': 100 does not split into 8 heads"),
+    ({"num_hidden_layers": True}, "field 'num_hidden_layers': must be a positive integer, got True"),
+    ({"vocab_size": -5}, "field 'vocab_size': must be a positive integer, got -5"),
+    ({"hidden_act": "mish"}, "field 'hidden_act': activation 'mish'"),
+    ({"tie_word_embeddings": "yes"}, "field 'tie_word_embeddings': must be true or false"),
+    ({"model_type": "mistral", "sliding_window": 0}, "field 'sliding_window': must be a positive integer or null"),
+    ({"layer_types": ["full_attention"]}, "field 'layer_types': must list"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_bad_configs_name_the_file_and_field(change: dict, message: str, tmp_path: Any) -> None:
+    base = {"model_type": "llama", "vocab_size": 50, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+            "num_attention_heads": 8}
+    data = {**base, **change} if change.get("model_type") != "llama" else change
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpecError) as info:
+        load_config(path)
+    assert str(info.value).startswith(str(path)) and message in str(info.value)
+
+
+def test_a_hand_written_transformer_spec() -> None:
+    """The layer types work in spec files too: one pre-norm block with grouped-query attention."""
+    layers = [
+        {"type": "embedding", "name": "embed", "num_embeddings": 100, "embedding_dim": 32},
+        {"type": "rmsnorm", "name": "norm"},
+        {"type": "linear", "name": "q", "input": "norm", "out_features": 32, "bias": False},
+        {"type": "linear", "name": "kv", "input": "norm", "out_features": 16, "bias": False},
+        {"type": "attention_scores", "name": "qk", "input": ["q", "kv"], "heads": 4, "kv_heads": 2, "head_dim": 8, "cache": "T"},
+        {"type": "softmax"},
+        {"type": "attention_values", "name": "av", "input": ["softmax", "kv"], "heads": 4, "kv_heads": 2, "head_dim": 8, "cache": "T"},
+    ]
+    a = analyze(graph_from_data({"name": "t", "input": "L", "layers": layers}, "t.yaml"))
+    length, t = symbol("L"), symbol("T")
+    qk = [r for r in a.rows if r.name == "qk"][0]
+    assert sympy.expand(qk.macs - 4 * length * (t + length) * 8) == 0
