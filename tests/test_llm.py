@@ -208,3 +208,37 @@ def test_a_hand_written_transformer_spec() -> None:
     length, t = symbol("L"), symbol("T")
     qk = [r for r in a.rows if r.name == "qk"][0]
     assert sympy.expand(qk.macs - 4 * length * (t + length) * 8) == 0
+
+
+def test_attention_overtakes_the_mlp() -> None:
+    """Per layer, dense QK^T + AV = 2 x L^2 x d_attn MACs; the MLP is 3 x L x d x d_ff (Llama, gated) or
+    2 x L x d x d_ff (GPT-2). Llama-2-7B: 2 L^2 4096 > 3 L 4096 x 11008 from L = 3 x 11008 / 2 + 1 = 16,513;
+    causal, L(L+1) x 4096 > 3 L 4096 x 11008 from L + 1 > 33,024. GPT-2: L > 3072 dense, L + 1 > 6144 causal."""
+    from costlab.llm.seqsweep import crossover
+
+    assert crossover(zoo.load("llama-2-7b")) == 16_513
+    assert crossover(zoo.load("llama-2-7b"), causal=True) == 33_024
+    assert crossover(zoo.load("gpt2")) == 3_073
+    assert crossover(zoo.load("gpt2"), causal=True) == 6_144
+
+
+def test_seq_sweep_points_are_exact() -> None:
+    from costlab.llm.seqsweep import parse_lengths, seq_sweep
+
+    lengths = parse_lengths("128:32768:*2")
+    assert lengths == [128 * 2**i for i in range(9)]
+    points = seq_sweep(zoo.load("llama-2-7b"), lengths)
+    for p in points[::4]:
+        # attention per layer: 2 x 32 heads x L x L x 128; MLP: 3 x L x 4096 x 11008; KV: 524,288 bytes per token
+        assert p.attention == 32 * 2 * 32 * p.length**2 * 128
+        assert p.mlp == 32 * 3 * p.length * 4096 * 11008
+        assert p.kv_cache_bytes == 524_288 * p.length
+        assert p.macs == analyze(zoo.load("llama-2-7b"), (p.length,)).total().macs
+
+
+@pytest.mark.parametrize("text", ["1:10:*1", "a:b", "0:8:*2", "", "5:1"])
+def test_bad_lengths(text: str) -> None:
+    from costlab.llm.seqsweep import parse_lengths
+
+    with pytest.raises(CostlabError, match="--seq"):
+        parse_lengths(text)
