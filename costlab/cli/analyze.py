@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import click
 
 from .common import analyze_all, emit, numeric_batch, numeric_input
-from .options import analysis_options, depth_option, format_option, output_option, profile_options
+from .options import analysis_options, depth_option, format_option, output_option, profile_options, sequence_options
 
 
 def _type_records() -> List[Dict[str, str]]:
@@ -59,14 +59,16 @@ def list_command(types: bool, fmt: str, output: Optional[str]) -> None:
 @click.command()
 @click.argument("source")
 @analysis_options()
+@sequence_options()
 @depth_option()
 @format_option()
 @click.option("--no-formulas", is_flag=True, help="Leave the formula column out of tables.")
 @output_option()
-def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int],
-            fmt: str, no_formulas: bool, output: Optional[str]) -> None:
-    """Per-layer cost of SOURCE: a built-in model, a spec file, or module:factory."""
-    (analysis,) = analyze_all([source], input_shape, batch, mode, convention)
+def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: str, phase: Optional[str], seq: Any, context: Any,
+            depth: Optional[int], fmt: str, no_formulas: bool, output: Optional[str]) -> None:
+    """Per-layer cost of SOURCE: a built-in model, a spec file, a Hugging Face config.json (or its
+    folder), or module:factory."""
+    (analysis,) = analyze_all([source], input_shape, batch, mode, convention, phase, seq, context)
     analysis = analysis.by_depth(depth)
     from ..render import data, table
 
@@ -85,13 +87,15 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
 @analysis_options()
+@sequence_options()
 @depth_option(help="Per-block arithmetic (and JSON layers) by the first N parts of the layer names.")
 @format_option()
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
 @click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
 @profile_options()
 @output_option()
-def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int], fmt: str,
+def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, phase: Optional[str], seq: Any,
+            context: Any, depth: Optional[int], fmt: str,
             formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
             output: Optional[str]) -> None:
     """Totals of two or more models side by side, with ratios against the first.
@@ -104,7 +108,9 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
     if measure:
         numeric_batch(batch, "timing a forward pass (--measure)")
         numeric_input(input_shape, "timing a forward pass (--measure)")
-    analyses = [a.by_depth(depth) for a in analyze_all(sources, input_shape, batch, mode, convention)]
+    if measure and (phase or seq is not None or context is not None):
+        raise click.UsageError("--measure times image models; it does not take --phase/--seq/--context")
+    analyses = [a.by_depth(depth) for a in analyze_all(sources, input_shape, batch, mode, convention, phase, seq, context)]
     from ..document import analysis_dict, compare_records
     from ..render import table
     from ..render.records import document, records_csv

@@ -11,12 +11,24 @@ import click
 from .errors import InputError
 
 
-def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str) -> List[Any]:
-    """One Analysis per SOURCE, at the same input, batch, mode and convention."""
+def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str,
+                phase: Optional[str] = None, seq: Any = None, context: Any = None) -> List[Any]:
+    """One Analysis per SOURCE, at the same input, batch, mode and convention (and, for transformers,
+    the same phase, sequence length and context: costlab.llm.phases)."""
     from ..analysis import analyze
     from ..sources import load_source
 
-    return [analyze(load_source(s, input_shape, batch, mode), input_shape, batch, mode, convention) for s in sources]
+    if phase is None and seq is None and context is None:
+        return [analyze(load_source(s, input_shape, batch, mode), input_shape, batch, mode, convention) for s in sources]
+    if input_shape is not None:
+        raise click.UsageError("--seq/--context/--phase set a transformer's input: leave out --input")
+    from ..llm.phases import phase_graph
+
+    out = []
+    for s in sources:
+        graph, shape = phase_graph(load_source(s, None, batch, mode), phase or "prefill", seq, context)
+        out.append(analyze(graph, shape, batch, mode, convention))
+    return out
 
 
 def numeric_batch(batch: Any, why: str) -> int:

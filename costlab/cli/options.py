@@ -191,3 +191,17 @@ def analysis_options(convention: bool = True, symbolic: bool = True) -> Decorato
     if convention:
         options.append(convention_option())
     return combine(*options)
+
+
+SEQ = DimType("sequence length")
+CONTEXT = DimType("context")
+
+
+def sequence_options() -> Decorator:
+    """--phase, --seq, --context: transformers (costlab.llm.phases)."""
+    return combine(
+        click.option("--phase", type=click.Choice(["prefill", "decode"]), default=None,
+                     help="Transformers: prefill (--seq prompt tokens) or decode (one token after --context cached ones)."),
+        click.option("--seq", type=SEQ, metavar="L", help="Transformers: prompt length, a number or a name (default: the model's, 512)."),
+        click.option("--context", type=CONTEXT, metavar="T", help="Transformers: tokens already in the KV cache (a number or a name)."),
+    )
