@@ -6,6 +6,7 @@
 - ``profile.py``: profile
 - ``budgets.py``: check, baseline save / diff
 - ``sweep.py``: sweep
+- ``llm.py``: phases (transformers: prefill, decode, KV cache)
 - ``options.py``: every shared option and parameter type, declared once
 - ``errors.py``: exit codes (0 ok, 1 a check failed, 2 bad usage or input, 3 internal error)
 
@@ -23,6 +24,7 @@ from .analyze import analyze, compare, list_command
 from .budgets import baseline, check
 from .charts import chart, report
 from .errors import EXIT_TERMINATED, one_line_usage, translate
+from .llm import phases
 from .profile import profile
 from .sweep import sweep
 from .verify import verify
@@ -109,7 +111,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.meta["costlab.debug"] = debug
 
 
-for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep):
+for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep, phases):
     main.add_command(_command)
 
 __all__ = ["main"]

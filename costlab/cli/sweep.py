@@ -15,6 +15,7 @@ from .options import POSITIVE_SI, batch_option, format_option, input_option, mod
 @click.option("--resolution", "resolutions", default="128:512:32", show_default=True,
               help="Square input sizes: START:STOP:STEP (inclusive), a comma list, or one size.")
 @click.option("--width", "widths", help="Sweep width multipliers instead (START:STOP:STEP or a list), at the default input.")
+@click.option("--seq", "lengths", help="Transformers: sweep the sequence length instead (START:STOP:STEP, START:STOP:*2, a list).")
 @click.option("--budget", type=POSITIVE_SI, help="Report the largest resolution (or width) within this many MACs (e.g. 1.5G).")
 @input_option(symbolic=False)
 @batch_option(symbolic=False)
@@ -22,8 +23,8 @@ from .options import POSITIVE_SI, batch_option, format_option, input_option, mod
 @format_option(["table", "csv", "json", "markdown"])
 @click.option("--chart", type=click.Path(dir_okay=False), help="Also draw MACs and params against resolution (.png or .svg).")
 @output_option()
-def sweep(source: str, resolutions: str, widths: Optional[str], budget: Optional[int], input_shape: Any, batch: Any, mode: str,
-          fmt: str, chart: Optional[str], output: Optional[str]) -> None:
+def sweep(source: str, resolutions: str, widths: Optional[str], lengths: Optional[str], budget: Optional[int], input_shape: Any,
+          batch: Any, mode: str, fmt: str, chart: Optional[str], output: Optional[str]) -> None:
     """Cost of SOURCE at many input resolutions, from one symbolic formula in the resolution R
     (or at many width multipliers: conv and hidden linear channels scaled, one analysis per point).
 
@@ -36,6 +37,10 @@ def sweep(source: str, resolutions: str, widths: Optional[str], budget: Optional
     from ..sources import load_source
     from ..sweep import largest_within, parse_factors, parse_range, resolution_sweep, width_sweep
 
+    if lengths is not None:
+        from .llm import seq_sweep_command
+
+        return seq_sweep_command(source, lengths, batch, fmt, chart, output)
     sizes = parse_range(resolutions)
     graph = load_source(source)
     if input_shape is not None:

@@ -1,0 +1,83 @@
+"""costlab phases: a transformer's prefill and decode side by side (KV cache, bytes, intensity, roofline)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+import click
+
+from .common import emit, numeric_batch, save_chart
+from .options import CONTEXT, SEQ, format_option, output_option
+
+
+def _records(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, human: bool) -> List[Dict[str, Any]]:
+    from ..llm.phases import phase_cost
+    from ..numbers import format_si, is_int
+    from ..roofline import DEVICES
+    from ..sources import load_source
+
+    roof = DEVICES[device]
+    records = []
+    for source in sources:
+        graph = load_source(source)
+        prompt = seq if seq is not None else graph.input_shape[0]
+        tokens = context if context is not None else prompt
+        for phase in ("prefill", "decode"):
+            cost = phase_cost(graph, phase, prompt, tokens if phase == "decode" else None, dtype, batch)
+            numeric = is_int(cost.causal_macs) and is_int(cost.bytes)
+            seconds = cost.seconds(roof, dtype) if numeric else None
+            show = format_si if human else (lambda v: v if is_int(v) else str(v))
+            records.append({
+                "model": source, "phase": phase, "tokens": show(cost.tokens), "context": show(cost.context),
+                "MACs": show(cost.macs), "MACs (causal)": show(cost.causal_macs), "params": show(cost.params),
+                "active params": show(cost.active_params), "KV bytes/token": show(cost.kv_bytes_per_token),
+                "KV cache bytes": show(cost.kv_cache_bytes), "bytes moved": show(cost.bytes),
+                "FLOP/byte": (f"{float(cost.intensity):.1f}" if human else float(cost.intensity)) if numeric else str(cost.intensity),
+                f"{device} bound": ("memory" if float(cost.bytes) / roof.bandwidth > 2 * float(cost.causal_macs) / roof.peak_flops[dtype]
+                                    else "compute") if numeric else "",
+                f"{device} ms (roofline)": (f"{1e3 * seconds:.3g}" if human else 1e3 * seconds) if seconds is not None else "",
+            })
+    return records
+
+
+@click.command("phases")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--seq", type=SEQ, metavar="L", help="Prompt length for prefill (default: the model's, 512); a number or a name.")
+@click.option("--context", type=CONTEXT, metavar="T", help="Tokens in the KV cache for the decode step (default: --seq).")
+@click.option("--dtype", type=click.Choice(["float16", "bfloat16", "float32"]), default="float16", show_default=True,
+              help="Bytes per weight, activation and cache element.")
+@click.option("--device", "device", type=click.Choice(["h100", "h200", "a100"]), default="h100", show_default=True,
+              help="Datasheet roofline (costlab/roofline.py) for the time bound.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences at once.")
+@format_option()
+@output_option()
+def phases(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, fmt: str, output: Optional[str]) -> None:
+    """Prefill (--seq tokens) and one decode step (1 token after --context cached) of each transformer:
+    MACs dense and causal, params (active: MoE), KV cache per token and in total, bytes moved, FLOPs per
+    byte, and the roofline's lower bound on the time: decode reads every weight for one token, so it is
+    memory-bound."""
+    from ..render.records import document, records_csv, records_table
+
+    records = _records(sources, seq, context, dtype, device, batch, human=fmt in ("table", "markdown"))
+    if fmt == "json":
+        text = document("costlab.phases/1", dtype=dtype, device=device, phases=records)
+    elif fmt == "csv":
+        text = records_csv(records)
+    else:
+        text = records_table(records, fmt)
+    emit(text, output)
+
+
+def seq_sweep_command(source: str, lengths: str, batch: Any, fmt: str, chart: Optional[str], output: Optional[str]) -> None:
+    """costlab sweep SOURCE --seq ...: prefill cost against sequence length, and where attention overtakes the MLP."""
+    from ..llm.seqsweep import crossover, parse_lengths, seq_sweep
+    from ..render.seqsweep import seq_sweep_figure, seq_sweep_text
+    from ..sources import load_source
+
+    n = numeric_batch(batch, "a sequence sweep")
+    graph = load_source(source)
+    points = seq_sweep(graph, parse_lengths(lengths), n)
+    crossings = (crossover(graph, False, n), crossover(graph, True, n))
+    if chart:
+        save_chart(seq_sweep_figure(points, source, crossings), chart)
+    emit(seq_sweep_text(points, source, fmt, crossings), output)
