@@ -242,3 +242,31 @@ def test_bad_lengths(text: str) -> None:
 
     with pytest.raises(CostlabError, match="--seq"):
         parse_lengths(text)
+
+
+def test_cli_compare_transformers_with_nothing_downloaded(cli: Any) -> None:
+    result = cli("compare", "gpt2", "bert-base", "llama-2-7b", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [m["params"] for m in json.loads(result.output)["models"]] == [124_439_808, 109_482_240, 6_738_415_616]
+
+
+def test_cli_decode_phase_and_errors(cli: Any) -> None:
+    result = cli("analyze", "llama-2-7b", "--phase", "decode", "--context", "T", "--depth", "1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    # per decode step: 32 layers x (2 x 32 heads x (T + 1) x 128) attention MACs = 262,144 (T + 1)
+    assert "262144*T" in result.output.replace(" ", "")
+    bad = cli("analyze", "bert-base", "--phase", "decode", "--context", "3")
+    assert bad.exit_code == 2 and "bidirectional" in bad.output
+    mixed = cli("analyze", "gpt2", "--seq", "8", "--input", "8")
+    assert mixed.exit_code == 2
+
+
+def test_cli_phases_and_seq_sweep(cli: Any, tmp_path: Any) -> None:
+    result = cli("phases", "llama-2-7b", "mistral-7b", "--seq", "4096", "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)["phases"]
+    decode = [r for r in records if r["phase"] == "decode"]
+    assert [r["KV bytes/token"] for r in decode] == [524_288, 131_072]
+    chart = tmp_path / "sweep.png"
+    swept = cli("sweep", "llama-2-7b", "--seq", "128:32768:*2", "--chart", str(chart))
+    assert swept.exit_code == 0 and "from L = 16,513 counted densely, L = 33,024" in swept.output and chart.stat().st_size > 0
