@@ -63,12 +63,21 @@ def kept_pairs(length: Any, cache: Any, causal: bool, window: Optional[int]) -> 
 
 
 def pairs_text(length: Any, cache: Any, causal: bool, window: Optional[int]) -> str:
-    """How the kept pairs are counted, in words and numbers."""
+    """How the kept pairs are counted: 'causal keeps 4096(4096+1)/2 = 8,390,656 pairs per head'."""
+    from ..numbers import format_int
     from ..shapes import format_dim
 
     l, t = format_dim(length), format_dim(cache)
     if not causal:
-        return f"{l}x({t}+{l}) pairs (bidirectional)" if cache != 0 else f"{l}x{l} pairs (bidirectional)"
-    if window is None:
-        return f"causal: {l}x{t} + {l}({l}+1)/2 pairs" if cache != 0 else f"causal: {l}({l}+1)/2 pairs"
-    return f"causal, window {window}: sum of min(p+1, {window}) over positions p = {t}..{t}+{l}-1"
+        how = f"{l}x({t}+{l})" if cache != 0 else f"{l}x{l}"
+        rule = "bidirectional keeps"
+    elif window is None:
+        how = f"{l}x{t} + {l}({l}+1)/2" if cache != 0 else f"{l}({l}+1)/2"
+        rule = "causal keeps"
+    else:
+        last = format_dim(cache + length - 1) if is_int(cache) and is_int(length) else f"{t}+{l}-1"
+        how = f"sum of min(p+1, {window}) over positions p = {t}..{last}"
+        rule = f"causal, window {window}, keeps"
+    kept = kept_pairs(length, cache, causal, window)
+    value = format_int(kept) if is_int(kept) else None
+    return f"{rule} {how}{f' = {value}' if value and value != how else ''} pairs per head"

@@ -103,7 +103,7 @@ def _attention_text(layer: _AttentionCore, n: object, length: object, macs: obje
     if not layer.causal:
         return dense
     exact = n * layer.heads * kept * layer.head_dim  # type: ignore[operator]
-    return f"{dense} (dense); {pairs_text(length, layer.cache, layer.causal, layer.window)}: {format_int(exact)} MACs"
+    return f"{dense} (dense); {pairs_text(length, layer.cache, layer.causal, layer.window)}: {format_int(exact)} MACs (causal convention)"
 
 
 @register("attention_scores", AttentionScores, aliases=("qk",), inputs=(2, 2))
