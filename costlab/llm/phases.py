@@ -10,7 +10,7 @@ and attention also reads the K and V of the cached tokens.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from ..analysis import Analysis, analyze
 from ..errors import CostlabError
@@ -108,6 +108,30 @@ def weight_bytes_read(row: Any, size: int) -> Dim:
     return row.params * size
 
 
+def fused_attention(graph: Graph) -> Set[str]:
+    """Names of the rows a fused attention kernel keeps on chip: the scores and what reads only them
+    (softmax, dropout)."""
+    inside: Set[str] = set()
+    for node in graph.nodes:
+        if isinstance(node.layer, AttentionScores) or (node.inputs and all(i in inside for i in node.inputs)
+                                                        and not isinstance(node.layer, AttentionValues)):
+            inside.add(node.name)
+    return inside
+
+
+def activation_elements(row: Any, on_chip: Set[str]) -> Dim:
+    """Elements a row reads and writes in memory: its inputs and output, less what stays on chip in a
+    fused attention (the scores' output, the softmax, the attention weights the values row reads)."""
+    ins = [product(s) for s in row.in_shapes]
+    if isinstance(row.layer, AttentionScores):
+        return sum(ins, 0)
+    if isinstance(row.layer, AttentionValues):
+        return ins[1] + row.activations
+    if row.name in on_chip:
+        return 0
+    return sum(ins, 0) + row.activations
+
+
 def min_dim(a: Dim, b: Dim) -> Dim:
     """min for ints, sympy Min otherwise."""
     if isinstance(a, int) and isinstance(b, int):
@@ -165,11 +189,12 @@ def phase_cost(graph: Graph, phase: str, seq: Optional[Dim] = None, context: Opt
     g, shape = phase_graph(graph, phase, seq, context)
     analysis = analyze(g, shape, batch)
     size = DTYPE_BYTES[dtype]
+    on_chip = fused_attention(g)
     weights: Dim = 0
     activations: Dim = 0
     for row in analysis.rows:
         weights = weights + weight_bytes_read(row, size)
-        activations = activations + (sum((product(s) for s in row.in_shapes), 0) + row.activations) * size
+        activations = activations + activation_elements(row, on_chip) * size
     cached = context or 0
     kv_read = batch * sum(l.kv * l.head_dim * visible_cache(cached, l.window) for _, l in attention_layers(g)) * size
     t = analysis.total()
