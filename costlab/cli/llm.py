@@ -12,7 +12,7 @@ from .options import CONTEXT, SEQ, format_option, output_option
 
 def _records(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, human: bool) -> List[Dict[str, Any]]:
     from ..llm.phases import phase_cost
-    from ..numbers import format_si, is_int
+    from ..numbers import format_int, format_si, is_int
     from ..roofline import DEVICES
     from ..sources import load_source
 
@@ -27,10 +27,11 @@ def _records(sources: Sequence[str], seq: Any, context: Any, dtype: str, device:
             numeric = is_int(cost.causal_macs) and is_int(cost.bytes)
             seconds = cost.seconds(roof, dtype) if numeric else None
             show = format_si if human else (lambda v: v if is_int(v) else str(v))
+            exact = format_int if human else show
             records.append({
-                "model": source, "phase": phase, "tokens": show(cost.tokens), "context": show(cost.context),
+                "model": source, "phase": phase, "tokens": exact(cost.tokens), "context": exact(cost.context),
                 "MACs": show(cost.macs), "MACs (causal)": show(cost.causal_macs), "params": show(cost.params),
-                "active params": show(cost.active_params), "KV bytes/token": show(cost.kv_bytes_per_token),
+                "active params": show(cost.active_params), "KV bytes/token": exact(cost.kv_bytes_per_token),
                 "KV cache bytes": show(cost.kv_cache_bytes), "bytes moved": show(cost.bytes),
                 "FLOP/byte": (f"{float(cost.intensity):.1f}" if human else float(cost.intensity)) if numeric else str(cost.intensity),
                 f"{device} bound": ("memory" if float(cost.bytes) / roof.bandwidth > 2 * float(cost.causal_macs) / roof.peak_flops[dtype]
