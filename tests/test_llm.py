@@ -178,6 +178,8 @@ BAD = [
     ({"tie_word_embeddings": "yes"}, "field 'tie_word_embeddings': must be true or false"),
     ({"model_type": "mistral", "sliding_window": 0}, "field 'sliding_window': must be a positive integer or null"),
     ({"layer_types": ["full_attention"]}, "field 'layer_types': must list"),
+    ({"num_hidden_layers": 10**9}, "field 'num_hidden_layers': 1,000,000,000 layers is more than costlab reads"),
+    ({"model_type": "t5", "d_model": 64, "num_layers": 1, "num_heads": 2, "d_ff": 8, "feed_forward_proj": "gated-mish"}, "field 'feed_forward_proj': activation 'gated-mish'"),
 ]
 
 

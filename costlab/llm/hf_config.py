@@ -20,6 +20,7 @@ from ..errors import SpecError
 Spec = Dict[str, Any]
 MAX_BYTES = 1 << 20  # a config.json is a few KB; refuse anything past 1 MiB
 DEFAULT_SEQ = 512  # BERT's longest input: the one length every built-in model accepts
+MAX_LAYERS = 1000  # the deepest published transformers have ~100 blocks; a limit keeps a hostile file from hanging
 
 
 class _Config:
@@ -56,13 +57,21 @@ class _Config:
             raise self.error(field, f"must be true or false, got {value!r}")
         return value
 
-    def activation(self, *fields: str) -> str:
+    def activation(self, *fields: str, strip: str = "") -> str:
+        """costlab's activation kind for the first field set (``strip``: a prefix such as 'gated-')."""
         field = next((f for f in fields if self.data.get(f) is not None), fields[-1])
         value = self.get(field)
+        name = value[len(strip):] if isinstance(value, str) and value.startswith(strip) else value
         for prefix, kind in (("gelu", "gelu"), ("quick_gelu", "gelu"), ("silu", "silu"), ("swish", "silu"), ("relu", "relu"), ("tanh", "tanh")):
-            if isinstance(value, str) and value.startswith(prefix):
+            if isinstance(name, str) and name.startswith(prefix):
                 return kind
         raise self.error(field, f"activation {value!r} is not one costlab knows (gelu*, silu, swish, relu, tanh)")
+
+    def layers(self, field: str) -> int:
+        count = self.int(field)
+        if count > MAX_LAYERS:
+            raise self.error(field, f"{count:,} layers is more than costlab reads ({MAX_LAYERS:,})")
+        return count
 
     def divides(self, width: int, heads: int, field: str) -> int:
         if width % heads:
@@ -129,7 +138,7 @@ def _windows(cfg: _Config, model_type: str, layers: int) -> List[Optional[int]]:
 
 def llama_like(cfg: _Config, model_type: str) -> List[Spec]:
     """llama, mistral, qwen2, gemma, mixtral: pre-norm decoder, RMSNorm, rotary, gated MLP or experts."""
-    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.int("num_hidden_layers")
+    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.layers("num_hidden_layers")
     heads = cfg.int("num_attention_heads")
     kv = cfg.optional_int("num_key_value_heads", heads)
     head_dim = cfg.optional_int("head_dim", 0) or cfg.divides(d, heads, "num_attention_heads")
@@ -177,7 +186,7 @@ def llama_like(cfg: _Config, model_type: str) -> List[Spec]:
 
 def gpt2(cfg: _Config, model_type: str) -> List[Spec]:
     """GPT2LMHeadModel: learned positions, post-attention LayerNorm pre-norm blocks, fused c_attn, tied head."""
-    d, vocab, n_layers = cfg.int("n_embd"), cfg.int("vocab_size"), cfg.int("n_layer")
+    d, vocab, n_layers = cfg.int("n_embd"), cfg.int("vocab_size"), cfg.layers("n_layer")
     heads = cfg.int("n_head")
     head_dim = cfg.divides(d, heads, "n_head")
     inner = cfg.optional_int("n_inner", 4 * d)
@@ -211,7 +220,7 @@ def gpt2(cfg: _Config, model_type: str) -> List[Spec]:
 
 def bert(cfg: _Config, model_type: str) -> List[Spec]:
     """BertModel: word + position + token type embeddings, post-norm encoder layers, the pooler."""
-    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.int("num_hidden_layers")
+    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.layers("num_hidden_layers")
     heads = cfg.int("num_attention_heads")
     core = _core(cfg, heads, heads, cfg.divides(d, heads, "num_attention_heads"), False, None)
     act = cfg.activation("hidden_act")
@@ -245,11 +254,11 @@ def bert(cfg: _Config, model_type: str) -> List[Spec]:
 
 def t5_encoder(cfg: _Config, model_type: str) -> List[Spec]:
     """T5EncoderModel: shared embedding, RMS-normed pre-norm blocks, relative position bias from block 0."""
-    d, vocab, n_layers = cfg.int("d_model"), cfg.int("vocab_size"), cfg.int("num_layers")
+    d, vocab, n_layers = cfg.int("d_model"), cfg.int("vocab_size"), cfg.layers("num_layers")
     heads, head_dim, d_ff = cfg.int("num_heads"), cfg.int("d_kv"), cfg.int("d_ff")
     proj = cfg.get("feed_forward_proj")
     gated = isinstance(proj, str) and proj.startswith("gated-")
-    act = cfg.activation("feed_forward_proj") if not gated else _Config({"act": proj[6:]}, cfg.source, {}).activation("act")
+    act = cfg.activation("feed_forward_proj", strip="gated-")
     core = _core(cfg, heads, heads, head_dim, False, None)
     blocks = []
     for i in range(n_layers):
