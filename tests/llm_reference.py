@@ -9,8 +9,10 @@ from typing import Any, Dict, Mapping, Tuple
 HEADS = {"bert": "AutoModel", "t5": "T5EncoderModel"}
 
 
-def hf_model(config: Mapping[str, Any]) -> Any:
-    """The transformers model of ``config`` (a config.json mapping) on the meta device, eager attention."""
+def hf_model(config: Mapping[str, Any], device: str = "meta") -> Any:
+    """The transformers model of ``config`` (a config.json mapping) on ``device`` (meta: nothing allocated),
+    eager attention and eager experts (a loop of F.linear per routed expert: transformers' default grouped
+    kernel is invisible to FlopCounterMode)."""
     import torch
     import transformers
 
@@ -19,11 +21,12 @@ def hf_model(config: Mapping[str, Any]) -> Any:
     data.pop("architectures", None)
     cfg = transformers.AutoConfig.for_model(model_type, **data)
     cls = getattr(transformers, HEADS.get(model_type, "AutoModelForCausalLM"))
-    with torch.device("meta"):
+    extra = {"experts_implementation": "eager"} if "num_local_experts" in data else {}
+    with torch.device(device):
         if cls is transformers.T5EncoderModel:
             model = cls(cfg)
         else:
-            model = cls.from_config(cfg, attn_implementation="eager")
+            model = cls.from_config(cfg, attn_implementation="eager", **extra)
     model.config._attn_implementation = "eager"
     return model.eval()
 
@@ -37,7 +40,7 @@ def params_by_module(model: Any) -> Dict[str, int]:
     return out
 
 
-def flops_by_module(model: Any, length: int, context: int = 0) -> Tuple[Dict[str, int], int]:
+def flops_by_module(model: Any, length: int, context: int = 0, device: str = "meta") -> Tuple[Dict[str, int], int]:
     """FlopCounterMode's FLOPs per module path (root class name stripped; parents include children)
     and in total, for one forward of ``length`` new tokens after ``context`` cached ones (batch 1)."""
     import torch
@@ -45,10 +48,10 @@ def flops_by_module(model: Any, length: int, context: int = 0) -> Tuple[Dict[str
 
     kwargs: Dict[str, Any] = {}
     if context:
-        prompt = torch.zeros(1, context, dtype=torch.long, device="meta")
+        prompt = torch.zeros(1, context, dtype=torch.long, device=device)
         with torch.no_grad():
             kwargs["past_key_values"] = model(input_ids=prompt, use_cache=True).past_key_values
-    ids = torch.zeros(1, length, dtype=torch.long, device="meta")
+    ids = torch.arange(length, device=device).reshape(1, length) % 7  # varied tokens: MoE routes them to different experts
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(input_ids=ids, **kwargs)
     counts = counter.get_flop_counts()

@@ -69,3 +69,19 @@ def test_decode_step_with_kv_cache_equals_flop_counter_mode(name: str) -> None:
     assert 2 * sum(r.macs for r in rows) == total
     for module, flops in per_module.items():
         assert 2 * _subtree(rows, module, "macs") == flops, module
+
+
+def test_moe_macs_equal_flop_counter_mode_on_the_cpu() -> None:
+    """Mixture of experts: routing is data-dependent, so the tiny Mixtral runs on the CPU with random
+    weights; each of the L tokens goes through top_k = 2 experts whatever the routing, so the experts
+    row is L x 2 x 3 x d x hidden MACs (11 x 2 x 3 x 64 x 96 = 405,504 per layer)."""
+    import torch
+
+    config = TINY["mixtral"]
+    torch.manual_seed(0)
+    per_module, total = flops_by_module(hf_model(config, "cpu"), LENGTH, device="cpu")
+    rows = analyze(graph_of(config)).rows
+    assert [r.macs for r in rows if r.name == "model.layers.0.mlp.experts"] == [11 * 2 * 3 * 64 * 96] == [405_504]
+    assert 2 * sum(r.macs for r in rows) == total
+    for module, flops in per_module.items():
+        assert 2 * _subtree(rows, module, "macs") == flops, module
