@@ -269,6 +269,19 @@ def test_cli_phases_and_seq_sweep(cli: Any, tmp_path: Any) -> None:
     records = json.loads(result.output)["phases"]
     decode = [r for r in records if r["phase"] == "decode"]
     assert [r["KV bytes/token"] for r in decode] == [524_288, 131_072]
+    roof = tmp_path / "roof.svg"
+    assert cli("phases", "gpt2", "--seq", "64", "--chart", str(roof)).exit_code == 0 and "<svg" in roof.read_text()
+    symbolic = cli("phases", "gpt2", "--seq", "L", "--context", "8", "--chart", str(tmp_path / "x.png"))
+    assert symbolic.exit_code == 2 and not (tmp_path / "x.png").exists()
     chart = tmp_path / "sweep.png"
     swept = cli("sweep", "llama-2-7b", "--seq", "128:32768:*2", "--chart", str(chart))
     assert swept.exit_code == 0 and "from L = 16,513 counted densely, L = 33,024" in swept.output and chart.stat().st_size > 0
+
+
+def test_symbolic_decode_stays_exact() -> None:
+    """One token after T cached: causal pairs T + 1 per head, an integer polynomial (no float creeps in)."""
+    t = symbol("T")
+    cost = phase_cost(zoo.load("llama-2-7b"), "decode", context=t)
+    # 32 layers x 2 (QK^T, AV) x 32 heads x (T + 1) x 128 = 262,144 (T + 1), plus the 6,607,077,376 weight MACs
+    assert sympy.expand(cost.causal_macs - (262_144 * (t + 1) + 6_607_077_376)) == 0
+    assert all(isinstance(a, sympy.Integer) for a in sympy.expand(cost.causal_macs).atoms(sympy.Number))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
@@ -10,35 +10,43 @@ from .common import emit, numeric_batch, save_chart
 from .options import CONTEXT, SEQ, format_option, output_option
 
 
-def _records(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, human: bool) -> List[Dict[str, Any]]:
+def _costs(sources: Sequence[str], seq: Any, context: Any, dtype: str, batch: int) -> List[Tuple[str, str, Any]]:
+    """(model, phase, PhaseCost): a prefill of --seq tokens and a decode step after --context, per model."""
     from ..llm.phases import phase_cost
-    from ..numbers import format_int, format_si, is_int
-    from ..roofline import DEVICES
     from ..sources import load_source
 
-    roof = DEVICES[device]
-    records = []
+    costs = []
     for source in sources:
         graph = load_source(source)
         prompt = seq if seq is not None else graph.input_shape[0]
         tokens = context if context is not None else prompt
         for phase in ("prefill", "decode"):
-            cost = phase_cost(graph, phase, prompt, tokens if phase == "decode" else None, dtype, batch)
-            numeric = is_int(cost.causal_macs) and is_int(cost.bytes)
-            seconds = cost.seconds(roof, dtype) if numeric else None
-            show = format_si if human else (lambda v: v if is_int(v) else str(v))
-            exact = format_int if human else show
-            records.append({
-                "model": source, "phase": phase, "tokens": exact(cost.tokens), "context": exact(cost.context),
-                "MACs": show(cost.macs), "MACs (causal)": show(cost.causal_macs), "params": show(cost.params),
-                "active params": show(cost.active_params), "KV bytes/token": exact(cost.kv_bytes_per_token),
-                "KV cache bytes": show(cost.kv_cache_bytes), "bytes moved": show(cost.bytes),
-                "FLOP/byte": (f"{float(cost.intensity):.1f}" if human else float(cost.intensity)) if numeric else str(cost.intensity),
-                f"{device} bound": ("memory" if float(cost.bytes) / roof.bandwidth > 2 * float(cost.causal_macs) / roof.peak_flops[dtype]
-                                    else "compute") if numeric else "",
-                f"{device} ms (roofline)": (f"{1e3 * seconds:.3g}" if human else 1e3 * seconds) if seconds is not None else "",
-            })
-    return records
+            costs.append((source, phase, phase_cost(graph, phase, prompt, tokens if phase == "decode" else None, dtype, batch)))
+    return costs
+
+
+def _record(source: str, phase: str, cost: Any, dtype: str, device: str, human: bool) -> Dict[str, Any]:
+    from ..numbers import format_int, format_si, is_int
+    from ..roofline import DEVICES
+
+    roof = DEVICES[device]
+    numeric = is_int(cost.causal_macs) and is_int(cost.bytes)
+    show = format_si if human else (lambda v: v if is_int(v) else str(v))
+    exact = format_int if human else show
+    record = {
+        "model": source, "phase": phase, "tokens": exact(cost.tokens), "context": exact(cost.context),
+        "MACs": show(cost.macs), "MACs (causal)": show(cost.causal_macs), "params": show(cost.params),
+        "active params": show(cost.active_params), "KV bytes/token": exact(cost.kv_bytes_per_token),
+        "KV cache bytes": show(cost.kv_cache_bytes), "bytes moved": show(cost.bytes),
+        "FLOP/byte": str(cost.intensity), f"{device} bound": "", f"{device} ms (roofline)": "",
+    }
+    if numeric:
+        memory_bound = float(cost.bytes) / roof.bandwidth > 2 * float(cost.causal_macs) / roof.peak_flops[dtype]
+        ms = 1e3 * cost.seconds(roof, dtype)
+        record.update({"FLOP/byte": f"{float(cost.intensity):.1f}" if human else float(cost.intensity),
+                       f"{device} bound": "memory" if memory_bound else "compute",
+                       f"{device} ms (roofline)": f"{ms:.3g}" if human else ms})
+    return record
 
 
 @click.command("phases")
@@ -51,15 +59,27 @@ def _records(sources: Sequence[str], seq: Any, context: Any, dtype: str, device:
               help="Datasheet roofline (costlab/roofline.py) for the time bound.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences at once.")
 @format_option()
+@click.option("--chart", type=click.Path(dir_okay=False), help="Also draw each phase on the device's roofline (.png or .svg).")
 @output_option()
-def phases(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, fmt: str, output: Optional[str]) -> None:
+def phases(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: str, batch: int, fmt: str, chart: Optional[str],
+           output: Optional[str]) -> None:
     """Prefill (--seq tokens) and one decode step (1 token after --context cached) of each transformer:
     MACs dense and causal, params (active: MoE), KV cache per token and in total, bytes moved, FLOPs per
     byte, and the roofline's lower bound on the time: decode reads every weight for one token, so it is
     memory-bound."""
     from ..render.records import document, records_csv, records_table
 
-    records = _records(sources, seq, context, dtype, device, batch, human=fmt in ("table", "markdown"))
+    from ..numbers import is_int
+
+    costs = _costs(sources, seq, context, dtype, batch)
+    records = [_record(m, p, c, dtype, device, human=fmt in ("table", "markdown")) for m, p, c in costs]
+    if chart:
+        if not all(is_int(c.causal_macs) for _, _, c in costs):
+            raise click.UsageError("a roofline chart needs numbers: give --seq and --context as numbers")
+        from ..render.llm import phases_roofline_figure
+        from ..roofline import DEVICES
+
+        save_chart(phases_roofline_figure([(f"{m} {p}", c) for m, p, c in costs], DEVICES[device], dtype), chart)
     if fmt == "json":
         text = document("costlab.phases/1", dtype=dtype, device=device, phases=records)
     elif fmt == "csv":
@@ -72,7 +92,7 @@ def phases(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: s
 def seq_sweep_command(source: str, lengths: str, batch: Any, fmt: str, chart: Optional[str], output: Optional[str]) -> None:
     """costlab sweep SOURCE --seq ...: prefill cost against sequence length, and where attention overtakes the MLP."""
     from ..llm.seqsweep import crossover, parse_lengths, seq_sweep
-    from ..render.seqsweep import seq_sweep_figure, seq_sweep_text
+    from ..render.llm import seq_sweep_figure, seq_sweep_text
     from ..sources import load_source
 
     n = numeric_batch(batch, "a sequence sweep")

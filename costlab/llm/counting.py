@@ -56,9 +56,8 @@ def kept_pairs(length: Any, cache: Any, causal: bool, window: Optional[int]) -> 
     if not causal:
         return dense_pairs(length, cache)
     if window is None:
-        if is_int(length) and is_int(cache):
-            return length * cache + length * (length + 1) // 2
-        return length * cache + length * (length + 1) / 2
+        triangle = length * (length + 1) // 2 if is_int(length) else length * (length + 1) / 2  # sympy keeps /2 exact
+        return length * cache + triangle
     return _window_prefix(cache + length, window) - _window_prefix(cache, window)
 
 

@@ -1,4 +1,5 @@
-"""Sequence-length sweeps (costlab.llm.seqsweep) as a table, CSV, JSON, and a chart."""
+"""Transformer results: sequence-length sweeps (costlab.llm.seqsweep) as a table, CSV, JSON and a chart;
+prefill and decode on the roofline (costlab.llm.phases)."""
 
 from __future__ import annotations
 
@@ -61,4 +62,30 @@ def seq_sweep_figure(points: List[Any], source: str, crossings: Any) -> Any:
     ax.set_title(f"{source}: cost against sequence length")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
+    return fig
+
+
+def phases_roofline_figure(costs: List[Any], device: Any, dtype: str) -> Any:
+    """Each (model, phase) at its arithmetic intensity on the device's roofline: the attainable FLOP/s
+    there (min(peak, bandwidth x intensity)), decode on the slope, prefill under the flat roof."""
+    from .charts import _figure
+
+    fig = _figure(1, 4.5)
+    ax = fig.subplots()
+    ridge = device.peak_flops[dtype] / device.bandwidth
+    points = [(label, float(c.intensity)) for label, c in costs]
+    lo = min(min(i for _, i in points) / 4, ridge / 100)
+    hi = max(max(i for _, i in points) * 4, ridge * 10)
+    xs = [lo * (hi / lo) ** (k / 200) for k in range(201)]
+    ax.plot(xs, [device.bound(x, dtype) for x in xs], color="black", label=f"{device.name}, {dtype} ({device.source})")
+    for (label, intensity), marker in zip(points, "os^vDP*X" * 4):
+        ax.scatter([intensity], [device.bound(intensity, dtype)], marker=marker, s=40, label=f"{label}: {intensity:.1f} FLOP/byte", zorder=3)
+    ax.axvline(ridge, color="gray", linestyle=":", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOP/byte)")
+    ax.set_ylabel("attainable FLOP/s (roofline bound)")
+    ax.set_title(f"prefill and decode on the roofline (ridge {ridge:.0f} FLOP/byte)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
     return fig
