@@ -276,6 +276,11 @@ def test_cli_phases_and_seq_sweep(cli: Any, tmp_path: Any) -> None:
     chart = tmp_path / "sweep.png"
     swept = cli("sweep", "llama-2-7b", "--seq", "128:32768:*2", "--chart", str(chart))
     assert swept.exit_code == 0 and "from L = 16,513 counted densely, L = 33,024" in swept.output and chart.stat().st_size > 0
+    budget = cli("sweep", "gpt2", "--seq", "64:1024:*2", "--budget", "10G")
+    # GPT-2 at L = 64: 12 x (7,077,888 x 64 + 1536 x 64^2) + 64 x 768 x 50,257 = 7,981,547,520 MACs; 128 is over 10G
+    assert "longest length within 10G MACs: L = 64 (7,981,547,520 MACs)" in budget.output
+    assert "the model takes at most 1,024 tokens" in budget.output
+    assert cli("sweep", "gpt2", "--seq", "64", "--width", "2").exit_code == 2
 
 
 def test_symbolic_decode_stays_exact() -> None:

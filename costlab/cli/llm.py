@@ -89,9 +89,11 @@ def phases(sources: Sequence[str], seq: Any, context: Any, dtype: str, device: s
     emit(text, output)
 
 
-def seq_sweep_command(source: str, lengths: str, batch: Any, fmt: str, chart: Optional[str], output: Optional[str]) -> None:
-    """costlab sweep SOURCE --seq ...: prefill cost against sequence length, and where attention overtakes the MLP."""
-    from ..llm.seqsweep import crossover, parse_lengths, seq_sweep
+def seq_sweep_command(source: str, lengths: str, batch: Any, fmt: str, chart: Optional[str], output: Optional[str],
+                      budget: Optional[int] = None) -> None:
+    """costlab sweep SOURCE --seq ...: prefill cost against sequence length, where attention overtakes the
+    MLP, and (--budget) the longest swept length within a MACs budget."""
+    from ..llm.seqsweep import crossover, longest_input, parse_lengths, seq_sweep
     from ..render.llm import seq_sweep_figure, seq_sweep_text
     from ..sources import load_source
 
@@ -101,4 +103,11 @@ def seq_sweep_command(source: str, lengths: str, batch: Any, fmt: str, chart: Op
     crossings = (crossover(graph, False, n), crossover(graph, True, n))
     if chart:
         save_chart(seq_sweep_figure(points, source, crossings), chart)
-    emit(seq_sweep_text(points, source, fmt, crossings), output)
+    text = seq_sweep_text(points, source, fmt, crossings, longest_input(graph))
+    if budget is not None and fmt in ("table", "markdown"):
+        from ..numbers import format_si
+
+        within = [p for p in points if p.macs <= budget]
+        text += (f"longest length within {format_si(budget)} MACs: L = {within[-1].length:,} ({within[-1].macs:,} MACs)\n" if within
+                 else f"no length in the sweep stays within {format_si(budget)} MACs\n")
+    emit(text, output)

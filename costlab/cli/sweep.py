@@ -40,7 +40,9 @@ def sweep(source: str, resolutions: str, widths: Optional[str], lengths: Optiona
     if lengths is not None:
         from .llm import seq_sweep_command
 
-        return seq_sweep_command(source, lengths, batch, fmt, chart, output)
+        if widths or input_shape is not None or mode != "infer":
+            raise click.UsageError("--seq sweeps a transformer's sequence length: it does not take --width, --input or --mode")
+        return seq_sweep_command(source, lengths, batch, fmt, chart, output, budget)
     sizes = parse_range(resolutions)
     graph = load_source(source)
     if input_shape is not None:

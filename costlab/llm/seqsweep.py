@@ -125,3 +125,11 @@ def crossover(graph: Graph, causal: bool = False, batch: int = 1, limit: int = 1
         else:
             low = middle
     return high
+
+
+def longest_input(graph: Graph) -> Optional[int]:
+    """The most tokens a model can take (its smallest learned position table), or None (rotary, relative)."""
+    from .layers import Positions
+
+    sizes = [n.layer.max_positions for n in graph.nodes if isinstance(n.layer, Positions)]
+    return min(sizes) if sizes else None

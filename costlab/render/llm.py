@@ -10,13 +10,14 @@ from ..numbers import format_int, format_si
 KEYS = ("length", "macs", "causal_macs", "attention", "causal_attention", "mlp", "kv_cache_bytes")
 
 
-def seq_sweep_text(points: List[Any], source: str, fmt: str, crossings: Any) -> str:
+def seq_sweep_text(points: List[Any], source: str, fmt: str, crossings: Any, longest: Optional[int] = None) -> str:
     """One row per length; the lengths where attention overtakes the MLP (dense, causal) after tables."""
     dense, causal = crossings
     if fmt == "json":
         from .records import document
 
         return document("costlab.seqsweep/1", model=source, attention_overtakes_mlp={"dense": dense, "causal": causal},
+                        longest_input=longest,
                         points=[{k: getattr(p, k) for k in KEYS} for p in points])
     if fmt == "csv":
         from .records import csv_text
@@ -28,15 +29,16 @@ def seq_sweep_text(points: List[Any], source: str, fmt: str, crossings: Any) -> 
              format_si(p.mlp), f"{p.attention / p.mlp:.2f}" if p.mlp else "", format_si(p.kv_cache_bytes)] for p in points]
     headers = ["L", "MACs", "MACs (causal)", "attention", "attention (causal)", "MLP", "attention/MLP", "KV cache (fp16 bytes)"]
     text = tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True) + "\n"
-    return text + crossing_line(dense, causal)
+    return text + crossing_line(dense, causal, longest)
 
 
-def crossing_line(dense: Optional[int], causal: Optional[int]) -> str:
+def crossing_line(dense: Optional[int], causal: Optional[int], longest: Optional[int] = None) -> str:
     """'attention (QK^T + AV) overtakes the MLP at L = 16,513 (dense) and L = 33,024 (causal)'."""
     if dense is None:
         return "attention (QK^T + AV) never overtakes the MLP (no MLP rows)\n"
+    beyond = f" (by the formulas: the model takes at most {longest:,} tokens)" if longest is not None and dense > longest else ""
     return (f"attention (QK^T + AV) overtakes the MLP from L = {dense:,} counted densely, "
-            f"L = {causal:,} counting only the pairs the causal mask keeps\n")
+            f"L = {causal:,} counting only the pairs the causal mask keeps{beyond}\n")
 
 
 def seq_sweep_figure(points: List[Any], source: str, crossings: Any) -> Any:
