@@ -290,3 +290,13 @@ def test_symbolic_decode_stays_exact() -> None:
     # 32 layers x 2 (QK^T, AV) x 32 heads x (T + 1) x 128 = 262,144 (T + 1), plus the 6,607,077,376 weight MACs
     assert sympy.expand(cost.causal_macs - (262_144 * (t + 1) + 6_607_077_376)) == 0
     assert all(isinstance(a, sympy.Integer) for a in sympy.expand(cost.causal_macs).atoms(sympy.Number))
+
+
+def test_hostile_config_files_are_one_line_errors(tmp_path: Any) -> None:
+    deep = tmp_path / "config.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    big = tmp_path / "big.json"
+    big.write_text('{"model_type": "llama", "x": "' + "a" * 2_000_000 + '"}')
+    for path, message in ((tmp_path, "nested too deeply"), (big, "a config.json is at most 1,048,576")):
+        with pytest.raises(CostlabError, match=message):
+            load_source(str(path))

@@ -326,19 +326,26 @@ def read_config(path: Path) -> Any:
         if size > MAX_BYTES:
             raise SpecError(f"is {size:,} bytes; a config.json is at most {MAX_BYTES:,}", source=str(path))
         return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise SpecError("is nested too deeply to be a config.json", source=str(path)) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise SpecError(f"is not a readable JSON config: {' '.join(str(e).split())}", source=str(path)) from None
 
 
 def is_hf_config(path: Path) -> bool:
-    """A Hugging Face model folder (with config.json) or a JSON file with a 'model_type' and no 'layers'."""
+    """A Hugging Face model folder (with config.json), or a JSON file with a 'model_type' and no 'layers'
+    (a file over the size limit that mentions "model_type" near its start counts too, so that the
+    loader can say it is too large)."""
     if path.is_dir():
         return (path / "config.json").is_file()
-    if path.suffix.lower() != ".json" or not path.is_file() or path.stat().st_size > MAX_BYTES:
+    if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
+        if path.stat().st_size > MAX_BYTES:
+            with path.open("rb") as f:
+                return b'"model_type"' in f.read(65536)
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and "model_type" in data and "layers" not in data
 
