@@ -39,7 +39,7 @@ class _Config:
             return self.defaults[field]
         raise self.error(field, "is required")
 
-    def int(self, field: str) -> int:
+    def positive(self, field: str) -> int:
         value = self.get(field)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.error(field, f"must be a positive integer, got {value!r}")
@@ -49,7 +49,7 @@ class _Config:
         """The field, else the class default, else ``fallback`` (e.g. key/value heads = heads)."""
         if self.data.get(field) is None and self.defaults.get(field) is None:
             return fallback
-        return self.int(field)
+        return self.positive(field)
 
     def flag(self, field: str) -> bool:
         value = self.get(field)
@@ -68,7 +68,7 @@ class _Config:
         raise self.error(field, f"activation {value!r} is not one costlab knows (gelu*, silu, swish, relu, tanh)")
 
     def layers(self, field: str) -> int:
-        count = self.int(field)
+        count = self.positive(field)
         if count > MAX_LAYERS:
             raise self.error(field, f"{count:,} layers is more than costlab reads ({MAX_LAYERS:,})")
         return count
@@ -121,7 +121,7 @@ def _windows(cfg: _Config, model_type: str, layers: int) -> List[Optional[int]]:
     """The sliding window of each layer (None: full attention), as the transformers config computes it."""
     if model_type == "qwen2":
         window = cfg.data.get("sliding_window") if cfg.data.get("use_sliding_window") else None
-        first = cfg.int("max_window_layers") if window is not None else layers
+        first = cfg.positive("max_window_layers") if window is not None else layers
         default = ["sliding_attention" if window is not None and i >= first else "full_attention" for i in range(layers)]
     elif model_type in ("mistral", "mixtral"):
         window = cfg.get("sliding_window")
@@ -138,11 +138,11 @@ def _windows(cfg: _Config, model_type: str, layers: int) -> List[Optional[int]]:
 
 def llama_like(cfg: _Config, model_type: str) -> List[Spec]:
     """llama, mistral, qwen2, gemma, mixtral: pre-norm decoder, RMSNorm, rotary, gated MLP or experts."""
-    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.layers("num_hidden_layers")
-    heads = cfg.int("num_attention_heads")
+    d, vocab, n_layers = cfg.positive("hidden_size"), cfg.positive("vocab_size"), cfg.layers("num_hidden_layers")
+    heads = cfg.positive("num_attention_heads")
     kv = cfg.optional_int("num_key_value_heads", heads)
     head_dim = cfg.optional_int("head_dim", 0) or cfg.divides(d, heads, "num_attention_heads")
-    hidden, act = cfg.int("intermediate_size"), cfg.activation("hidden_activation", "hidden_act")
+    hidden, act = cfg.positive("intermediate_size"), cfg.activation("hidden_activation", "hidden_act")
     qkv_bias = True if model_type == "qwen2" else cfg.flag("attention_bias")
     o_bias = False if model_type == "qwen2" else qkv_bias
     mlp_bias = cfg.flag("mlp_bias")
@@ -159,9 +159,9 @@ def llama_like(cfg: _Config, model_type: str) -> List[Spec]:
         ]
         out = layer("linear", "o_proj", out_features=d, bias=o_bias)
         if model_type == "mixtral":
-            mlp = [layer("linear", "gate", out_features=cfg.int("num_local_experts"), bias=False),
-                   layer("experts", "experts", f"{p}.post_attention_layernorm", experts=cfg.int("num_local_experts"),
-                         top_k=cfg.int("num_experts_per_tok"), hidden=hidden)]
+            mlp = [layer("linear", "gate", out_features=cfg.positive("num_local_experts"), bias=False),
+                   layer("experts", "experts", f"{p}.post_attention_layernorm", experts=cfg.positive("num_local_experts"),
+                         top_k=cfg.positive("num_experts_per_tok"), hidden=hidden)]
         else:
             mlp = [
                 layer("linear", "gate_proj", out_features=hidden, bias=mlp_bias),
@@ -186,8 +186,8 @@ def llama_like(cfg: _Config, model_type: str) -> List[Spec]:
 
 def gpt2(cfg: _Config, model_type: str) -> List[Spec]:
     """GPT2LMHeadModel: learned positions, post-attention LayerNorm pre-norm blocks, fused c_attn, tied head."""
-    d, vocab, n_layers = cfg.int("n_embd"), cfg.int("vocab_size"), cfg.layers("n_layer")
-    heads = cfg.int("n_head")
+    d, vocab, n_layers = cfg.positive("n_embd"), cfg.positive("vocab_size"), cfg.layers("n_layer")
+    heads = cfg.positive("n_head")
     head_dim = cfg.divides(d, heads, "n_head")
     inner = cfg.optional_int("n_inner", 4 * d)
     act = cfg.activation("activation_function")
@@ -210,7 +210,7 @@ def gpt2(cfg: _Config, model_type: str) -> List[Spec]:
         ]))
     transformer = group("transformer", [
         layer("embedding", "wte", num_embeddings=vocab, embedding_dim=d),
-        layer("positions", "wpe", "input", max_positions=cfg.int("n_positions"), embedding_dim=d),
+        layer("positions", "wpe", "input", max_positions=cfg.positive("n_positions"), embedding_dim=d),
         layer("add", "add_positions", ["transformer.wte", "transformer.wpe"]),
         group("h", blocks),
         layer("layernorm", "ln_f"),
@@ -220,8 +220,8 @@ def gpt2(cfg: _Config, model_type: str) -> List[Spec]:
 
 def bert(cfg: _Config, model_type: str) -> List[Spec]:
     """BertModel: word + position + token type embeddings, post-norm encoder layers, the pooler."""
-    d, vocab, n_layers = cfg.int("hidden_size"), cfg.int("vocab_size"), cfg.layers("num_hidden_layers")
-    heads = cfg.int("num_attention_heads")
+    d, vocab, n_layers = cfg.positive("hidden_size"), cfg.positive("vocab_size"), cfg.layers("num_hidden_layers")
+    heads = cfg.positive("num_attention_heads")
     core = _core(cfg, heads, heads, cfg.divides(d, heads, "num_attention_heads"), False, None)
     act = cfg.activation("hidden_act")
     blocks = []
@@ -236,14 +236,14 @@ def bert(cfg: _Config, model_type: str) -> List[Spec]:
                                  layer("add", "residual", [f"{p}.attention.output.dense", f"encoder.layer.{i - 1}" if i else "embeddings"]),
                                  layer("layernorm", "LayerNorm")]),
             ]),
-            group("intermediate", [layer("linear", "dense", out_features=cfg.int("intermediate_size")), layer("activation", "act", kind=act)]),
+            group("intermediate", [layer("linear", "dense", out_features=cfg.positive("intermediate_size")), layer("activation", "act", kind=act)]),
             group("output", [layer("linear", "dense", out_features=d), layer("add", "residual", [f"{p}.output.dense", f"{p}.attention"]),
                              layer("layernorm", "LayerNorm")]),
         ]))
     embeddings = group("embeddings", [
         layer("embedding", "word_embeddings", num_embeddings=vocab, embedding_dim=d),
-        layer("positions", "position_embeddings", "input", max_positions=cfg.int("max_position_embeddings"), embedding_dim=d),
-        layer("embedding", "token_type_embeddings", "input", num_embeddings=cfg.int("type_vocab_size"), embedding_dim=d),
+        layer("positions", "position_embeddings", "input", max_positions=cfg.positive("max_position_embeddings"), embedding_dim=d),
+        layer("embedding", "token_type_embeddings", "input", num_embeddings=cfg.positive("type_vocab_size"), embedding_dim=d),
         layer("add", "add", ["embeddings.word_embeddings", "embeddings.position_embeddings", "embeddings.token_type_embeddings"]),
         layer("layernorm", "LayerNorm"),
     ])
@@ -254,8 +254,8 @@ def bert(cfg: _Config, model_type: str) -> List[Spec]:
 
 def t5_encoder(cfg: _Config, model_type: str) -> List[Spec]:
     """T5EncoderModel: shared embedding, RMS-normed pre-norm blocks, relative position bias from block 0."""
-    d, vocab, n_layers = cfg.int("d_model"), cfg.int("vocab_size"), cfg.layers("num_layers")
-    heads, head_dim, d_ff = cfg.int("num_heads"), cfg.int("d_kv"), cfg.int("d_ff")
+    d, vocab, n_layers = cfg.positive("d_model"), cfg.positive("vocab_size"), cfg.layers("num_layers")
+    heads, head_dim, d_ff = cfg.positive("num_heads"), cfg.positive("d_kv"), cfg.positive("d_ff")
     proj = cfg.get("feed_forward_proj")
     gated = isinstance(proj, str) and proj.startswith("gated-")
     act = cfg.activation("feed_forward_proj", strip="gated-")
@@ -266,7 +266,7 @@ def t5_encoder(cfg: _Config, model_type: str) -> List[Spec]:
         a = f"{p}.layer.0.SelfAttention"
         rows = [layer("linear", n, f"{p}.layer.0.layer_norm", out_features=heads * head_dim, bias=False) for n in ("q", "k", "v")]
         if i == 0:
-            rows.append(layer("position_bias", "relative_attention_bias", "input", buckets=cfg.int("relative_attention_num_buckets"), heads=heads))
+            rows.append(layer("position_bias", "relative_attention_bias", "input", buckets=cfg.positive("relative_attention_num_buckets"), heads=heads))
         rows += attention_rows(a, "q", "k", "v", layer("linear", "o", out_features=d, bias=False), core, None)
         ff = f"{p}.layer.1.DenseReluDense"
         if gated:

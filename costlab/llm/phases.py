@@ -3,8 +3,9 @@
 Prefill runs the L prompt tokens at once (cache 0); decode runs one new token against T cached
 ones. Both are the same graph analysed at a different input length and ``cache``. Bytes follow
 costlab.roofline (each row reads its inputs and weights and writes its output once, at the
-dtype), with two corrections a transformer needs: an embedding reads only the rows it looks up,
-and attention also reads the K and V of the cached tokens.
+dtype), with three corrections a transformer needs: an embedding reads only the rows it looks up,
+attention also reads the K and V of the cached tokens, and attention runs as one fused kernel
+(FlashAttention, Dao et al. 2022) whose L x (T + L) scores and softmax never reach memory.
 """
 
 from __future__ import annotations
@@ -49,13 +50,7 @@ def kv_bytes_per_token(graph: Graph, dtype: str = "float16") -> int:
 
 def cached_tokens(layer: _AttentionCore, tokens: Dim) -> Dim:
     """Tokens whose K/V a layer keeps: all of them, or the last ``window`` with a rolling buffer (Mistral)."""
-    if layer.window is None:
-        return tokens
-    if isinstance(tokens, int):
-        return min(tokens, layer.window)
-    import sympy
-
-    return sympy.Min(tokens, layer.window)
+    return tokens if layer.window is None else min_dim(tokens, layer.window)
 
 
 def kv_cache_bytes(graph: Graph, tokens: Dim, dtype: str = "float16", batch: Dim = 1, rolling: bool = True) -> Dim:
@@ -202,13 +197,3 @@ def phase_cost(graph: Graph, phase: str, seq: Optional[Dim] = None, context: Opt
         phase, shape[0], cached, batch, t.macs, sum((causal_macs(r) for r in analysis.rows), 0), t.params, active_params(analysis),
         weights, kv_read, activations, kv_bytes_per_token(g, dtype), kv_cache_bytes(g, cached + shape[0], dtype, batch),
     )
-
-
-def phase_dict(cost: PhaseCost) -> Dict[str, Any]:
-    """Plain data (exact integers) for JSON."""
-    out = {f.name: getattr(cost, f.name) for f in fields(cost)}
-    out["bytes"] = cost.bytes
-    return out
-
-
-__all__ = ["AttentionScores", "AttentionValues", "PhaseCost", "phase_cost", "with_context", "kv_bytes_per_token", "kv_cache_bytes"]

@@ -97,7 +97,7 @@ def seq_sweep(graph: Graph, lengths: List[int], batch: int = 1) -> List[SeqPoint
         check = _series(list(analyze(graph, (size,), batch).rows))
         if any(compiled[k](size) != check[k] for k in series):
             raise CostlabError(f"{graph.name}: the symbolic formula disagrees with the numeric analysis at L={size} (a costlab bug)")
-    return [SeqPoint(n, *(compiled[k](n) for k in series), kv * n) for n in lengths]
+    return [SeqPoint(n, kv_cache_bytes=kv * n, **{k: f(n) for k, f in compiled.items()}) for n in lengths]
 
 
 def crossover(graph: Graph, causal: bool = False, batch: int = 1, limit: int = 1 << 40) -> Optional[int]:
