@@ -238,7 +238,7 @@ def test_seq_sweep_points_are_exact() -> None:
         assert p.macs == analyze(zoo.load("llama-2-7b"), (p.length,)).total().macs
 
 
-@pytest.mark.parametrize("text", ["1:10:*1", "a:b", "0:8:*2", "", "5:1"])
+@pytest.mark.parametrize("text", ["1:10:*1", "a:b", "0:8:*2", "", "5:1", "1:1000000000000:1", "1:8:0", "-4:8:*2"])
 def test_bad_lengths(text: str) -> None:
     from costlab.llm.seqsweep import parse_lengths
 

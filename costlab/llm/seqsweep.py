@@ -47,14 +47,14 @@ def parse_lengths(text: str) -> List[int]:
             a, b = int(start), int(stop)
             if step.startswith("*"):
                 factor = int(step[1:])
-                if factor < 2:
+                if factor < 2 or a < 1:
                     raise ValueError
                 values = []
-                while a <= b:
+                while a <= b and len(values) <= 100_000:
                     values.append(a)
                     a *= factor
             else:
-                values = list(range(a, b + 1, int(step)))
+                values = list(range(a, min(b, a + 100_001 * max(int(step), 1)) + 1, int(step)))
         else:
             values = [int(text)]
     except ValueError:
