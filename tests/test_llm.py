@@ -15,7 +15,7 @@ from costlab import zoo
 from costlab.analysis import analyze
 from costlab.errors import CostlabError, SpecError
 from costlab.llm.counting import kept_pairs
-from costlab.llm.hf_config import load_config, spec_from_config
+from costlab.llm.hf_config import load_config
 from costlab.llm.phases import kv_bytes_per_token, kv_cache_bytes, phase_cost
 from costlab.shapes import symbol
 from costlab.sources import load_source
@@ -115,9 +115,9 @@ def _brute_force_pairs(length: int, cache: int, causal: bool, window: Optional[i
 def test_kept_pairs_equal_a_brute_force_mask(length: int, cache: int, window: Optional[int]) -> None:
     assert kept_pairs(length, cache, True, window) == _brute_force_pairs(length, cache, True, window)
     assert kept_pairs(length, cache, False, None) == _brute_force_pairs(length, cache, False, None)
-    l, t = symbol("L"), symbol("T")
-    formula = kept_pairs(l, t, True, window)
-    assert formula.subs({l: length, t: cache}) == _brute_force_pairs(length, cache, True, window)
+    n, t = symbol("L"), symbol("T")
+    formula = kept_pairs(n, t, True, window)
+    assert formula.subs({n: length, t: cache}) == _brute_force_pairs(length, cache, True, window)
 
 
 def test_causal_prefill_counts_half_plus_the_diagonal() -> None:
@@ -125,7 +125,7 @@ def test_causal_prefill_counts_half_plus_the_diagonal() -> None:
     g = zoo.load("llama-2-7b")
     dense = analyze(g, (4096,)).rows
     causal = analyze(g, (4096,), convention="causal").rows
-    scores = [i for i, r in enumerate(dense) if r.name == "model.layers.0.self_attn.scores"][0]
+    scores = next(i for i, r in enumerate(dense) if r.name == "model.layers.0.self_attn.scores")
     assert dense[scores].macs == 32 * 4096 * 4096 * 128
     assert causal[scores].cost == 32 * (4096 * 4097 // 2) * 128
 
@@ -153,7 +153,7 @@ def test_decode_of_an_encoder_is_refused() -> None:
 
 
 def test_gpt2_longer_than_its_position_table_is_an_error() -> None:
-    with pytest.raises(SpecError, match="wpe.*max_positions.*1025 positions but the table has 1024"):
+    with pytest.raises(SpecError, match=r"wpe.*max_positions.*1025 positions but the table has 1024"):
         analyze(zoo.load("gpt2"), (1025,))
 
 
@@ -208,7 +208,7 @@ def test_a_hand_written_transformer_spec() -> None:
     ]
     a = analyze(graph_from_data({"name": "t", "input": "L", "layers": layers}, "t.yaml"))
     length, t = symbol("L"), symbol("T")
-    qk = [r for r in a.rows if r.name == "qk"][0]
+    qk = next(r for r in a.rows if r.name == "qk")
     assert sympy.expand(qk.macs - 4 * length * (t + length) * 8) == 0
 
 

@@ -14,9 +14,9 @@ from costlab.llm.phases import with_context
 from costlab.spec import graph_from_data
 
 pytest.importorskip("transformers")
-from llm_reference import flops_by_module, hf_model, params_by_module  # noqa: E402
+from llm_reference import flops_by_module, hf_model, params_by_module
 
-_TINY = dict(vocab_size=97, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4)
+_TINY = {"vocab_size": 97, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4}
 TINY: Dict[str, Dict[str, Any]] = {
     "llama": dict(model_type="llama", num_key_value_heads=2, **_TINY),
     "llama-biases": dict(model_type="llama", attention_bias=True, mlp_bias=True, tie_word_embeddings=True, **_TINY),
@@ -24,10 +24,10 @@ TINY: Dict[str, Dict[str, Any]] = {
     "qwen2": dict(model_type="qwen2", num_key_value_heads=2, tie_word_embeddings=True, **_TINY),
     "gemma": dict(model_type="gemma", num_key_value_heads=1, head_dim=32, **_TINY),
     "mixtral": dict(model_type="mixtral", num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, **_TINY),
-    "gpt2": dict(model_type="gpt2", vocab_size=97, n_embd=64, n_layer=2, n_head=4, n_positions=40),
+    "gpt2": {"model_type": "gpt2", "vocab_size": 97, "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 40},
     "bert": dict(model_type="bert", max_position_embeddings=40, **_TINY),
-    "t5": dict(model_type="t5", vocab_size=97, d_model=64, d_kv=16, d_ff=96, num_layers=2, num_heads=4),
-    "t5-gated": dict(model_type="t5", vocab_size=97, d_model=64, d_kv=8, d_ff=96, num_layers=2, num_heads=4, feed_forward_proj="gated-gelu"),
+    "t5": {"model_type": "t5", "vocab_size": 97, "d_model": 64, "d_kv": 16, "d_ff": 96, "num_layers": 2, "num_heads": 4},
+    "t5-gated": {"model_type": "t5", "vocab_size": 97, "d_model": 64, "d_kv": 8, "d_ff": 96, "num_layers": 2, "num_heads": 4, "feed_forward_proj": "gated-gelu"},
 }
 LENGTH = 11
 

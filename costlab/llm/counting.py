@@ -66,15 +66,15 @@ def pairs_text(length: Any, cache: Any, causal: bool, window: Optional[int]) -> 
     from ..numbers import format_int
     from ..shapes import format_dim
 
-    l, t = format_dim(length), format_dim(cache)
+    n, t = format_dim(length), format_dim(cache)
     if not causal:
-        how = f"{l}x({t}+{l})" if cache != 0 else f"{l}x{l}"
+        how = f"{n}x({t}+{n})" if cache != 0 else f"{n}x{n}"
         rule = "bidirectional keeps"
     elif window is None:
-        how = f"{l}x{t} + {l}({l}+1)/2" if cache != 0 else f"{l}({l}+1)/2"
+        how = f"{n}x{t} + {n}({n}+1)/2" if cache != 0 else f"{n}({n}+1)/2"
         rule = "causal keeps"
     else:
-        last = format_dim(cache + length - 1) if is_int(cache) and is_int(length) else f"{t}+{l}-1"
+        last = format_dim(cache + length - 1) if is_int(cache) and is_int(length) else f"{t}+{n}-1"
         how = f"sum of min(p+1, {window}) over positions p = {t}..{last}"
         rule = f"causal, window {window}, keeps"
     kept = kept_pairs(length, cache, causal, window)

@@ -98,7 +98,8 @@ def attention_rows(path: str, q: str, k: str, v: str, out: Spec, core: Mapping[s
     if rotary:
         rows += [layer("rotary", "q_rotary", f"{path}.{q}", head_dim=rotary), layer("rotary", "k_rotary", f"{path}.{k}", head_dim=rotary)]
         q, k = "q_rotary", "k_rotary"
-    return rows + [
+    return [
+        *rows,
         layer("attention_scores", "scores", [f"{path}.{q}", f"{path}.{k}"], **core),
         layer("softmax", "softmax"),
         layer("attention_values", "values", [f"{path}.softmax", f"{path}.{v}"], **core),
@@ -280,7 +281,7 @@ def t5_encoder(cfg: _Config, model_type: str) -> List[Spec]:
             group("layer", [
                 group("0", [layer("rmsnorm", "layer_norm", previous), group("SelfAttention", rows),
                             layer("add", "residual", [previous, a])]),
-                group("1", [layer("rmsnorm", "layer_norm"), group("DenseReluDense", mlp + [layer("linear", "wo", out_features=d, bias=False)]),
+                group("1", [layer("rmsnorm", "layer_norm"), group("DenseReluDense", [*mlp, layer("linear", "wo", out_features=d, bias=False)]),
                             layer("add", "residual", [f"{p}.layer.0", ff])]),
             ]),
         ]))

@@ -11,7 +11,7 @@ attention also reads the K and V of the cached tokens, and attention runs as one
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, List, Optional, Set
 
 from ..analysis import Analysis, analyze
 from ..errors import CostlabError
@@ -191,7 +191,7 @@ def phase_cost(graph: Graph, phase: str, seq: Optional[Dim] = None, context: Opt
         weights = weights + weight_bytes_read(row, size)
         activations = activations + activation_elements(row, on_chip) * size
     cached = context or 0
-    kv_read = batch * sum(l.kv * l.head_dim * visible_cache(cached, l.window) for _, l in attention_layers(g)) * size
+    kv_read = batch * sum(a.kv * a.head_dim * visible_cache(cached, a.window) for _, a in attention_layers(g)) * size
     t = analysis.total()
     return PhaseCost(
         phase, shape[0], cached, batch, t.macs, sum((causal_macs(r) for r in analysis.rows), 0), t.params, active_params(analysis),

@@ -43,7 +43,7 @@ def parse_lengths(text: str) -> List[int]:
         if "," in text:
             values = [int(v) for v in text.split(",")]
         elif ":" in text:
-            start, stop, step = (text.split(":") + ["1"])[:3]
+            start, stop, step = ([*text.split(":"), "1"])[:3]
             a, b = int(start), int(stop)
             if step.startswith("*"):
                 factor = int(step[1:])
