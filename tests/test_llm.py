@@ -184,6 +184,8 @@ BAD = [
     ({"tie_word_embeddings": "yes"}, "field 'tie_word_embeddings': must be true or false"),
     ({"model_type": "mistral", "sliding_window": 0}, "field 'sliding_window': must be a positive integer or null"),
     ({"layer_types": ["full_attention"]}, "field 'layer_types': must list"),
+    ({"model_type": "bert", "position_embedding_type": "relative_key"}, "field 'position_embedding_type': 'relative_key' is not modelled"),
+    ({"model_type": "gpt2", "add_cross_attention": True}, "field 'add_cross_attention': True is not modelled"),
     ({"num_hidden_layers": 10**9}, "field 'num_hidden_layers': 1,000,000,000 layers is more than costlab reads"),
     ({"model_type": "t5", "d_model": 64, "num_layers": 1, "num_heads": 2, "d_ff": 8, "feed_forward_proj": "gated-mish"}, "field 'feed_forward_proj': activation 'gated-mish'"),
 ]

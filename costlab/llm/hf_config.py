@@ -304,6 +304,20 @@ FAMILIES: Dict[str, Any] = {
 }
 
 
+# Fields that change the architecture in ways costlab does not model: (model types, field, values it models).
+UNSUPPORTED = (
+    (("bert",), "position_embedding_type", (None, "absolute")),
+    (("bert", "gpt2"), "add_cross_attention", (None, False)),
+    (("t5",), "is_decoder", (None, False)),
+)
+
+
+def _refuse_unmodelled(cfg: _Config, model_type: str) -> None:
+    for types, field, modelled in UNSUPPORTED:
+        if model_type in types and cfg.data.get(field) not in modelled:
+            raise cfg.error(field, f"{cfg.data[field]!r} is not modelled by costlab (it models {', '.join(map(str, modelled[1:]))})")
+
+
 def spec_from_config(data: Any, source: str, name: str, seq: Any = DEFAULT_SEQ) -> Spec:
     """Spec data (the costlab spec format) for a parsed config.json."""
     if not isinstance(data, dict):
@@ -314,6 +328,7 @@ def spec_from_config(data: Any, source: str, name: str, seq: Any = DEFAULT_SEQ) 
         raise SpecError(f"model type {model_type!r} is not supported (supported: {known})", source=source, field="model_type")
     build, defaults = FAMILIES[model_type]
     cfg = _Config(data, source, defaults)
+    _refuse_unmodelled(cfg, model_type)
     layers = build(cfg, model_type)
     what = "T5 encoder (T5EncoderModel)" if model_type == "t5" else str((data.get("architectures") or [model_type])[0])
     return {"name": name, "description": f"{what} from a Hugging Face config.json", "input": [seq] if isinstance(seq, int) else str(seq),
