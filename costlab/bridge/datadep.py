@@ -1,0 +1,109 @@
+"""Data-dependent ops on the meta device: an explicit assumption instead of a failure.
+
+A meta tensor has a shape but no values, so ops whose output size depends on the values (``nonzero``,
+boolean-mask indexing, ``masked_select``, torchvision's ``nms``) cannot run. costlab runs them under
+one stated assumption, the upper bound: every element is kept (every mask entry true, every score
+above its threshold, no box suppressed). Sizes then follow from the model's own limits (top-k,
+``rpn_post_nms_top_n_test``, ``detections_per_img``), so the count is the same on every run.
+Each use is recorded with the module it ran in, and becomes part of the analysis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import torch
+from torch import nn
+
+Fake = Callable[[Tuple[Any, ...], Dict[str, Any]], Any]
+
+
+def _long(n: int) -> torch.Tensor:
+    return torch.empty((n,), dtype=torch.long, device="meta")
+
+
+def _nonzero(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> torch.Tensor:
+    x = args[0]
+    return torch.empty((x.numel(), x.dim()), dtype=torch.long, device="meta")
+
+
+def _mask_index(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    x, indices = args[0], list(args[1])
+    expanded: List[Optional[torch.Tensor]] = []
+    for index in indices:
+        if index is not None and index.dtype in (torch.bool, torch.uint8):
+            expanded += [_long(index.numel())] * index.dim()  # every entry true: all positions, one index per dim
+        else:
+            expanded.append(index)
+    return torch.ops.aten.index.Tensor(x, expanded)
+
+
+def _masked_select(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> torch.Tensor:
+    x, mask = args[0], args[1]
+    return torch.empty((torch.broadcast_shapes(x.shape, mask.shape).numel(),), dtype=x.dtype, device="meta")
+
+
+def _nms(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> torch.Tensor:
+    return _long(int(args[0].shape[0]))
+
+
+# op name (overload packet) -> (the assumption in words, the fake)
+FAKES: Dict[str, Tuple[str, Fake]] = {
+    "nonzero": ("every element nonzero (every score above its threshold)", _nonzero),
+    "index": ("every boolean mask entry true", _mask_index),
+    "masked_select": ("every mask entry true", _masked_select),
+    "nms": ("no box suppressed by NMS", _nms),
+}
+
+
+def fake_for(func: Any, args: Tuple[Any, ...]) -> Optional[Tuple[str, Fake]]:
+    """The assumption and fake for a data-dependent op on meta tensors, or None."""
+    name = func.overloadpacket.__name__
+    if name not in FAKES or not any(isinstance(a, torch.Tensor) and a.device.type == "meta" for a in args):
+        return None
+    if name == "index" and not any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1]):
+        return None
+    return FAKES[name]
+
+
+@contextlib.contextmanager
+def whole_batched_nms(note: Callable[[str], None]) -> Iterator[None]:
+    """torchvision's batched_nms on meta boxes keeps every box (its per-class loop needs values)."""
+    try:
+        import torchvision.ops.boxes as box_ops
+    except ImportError:
+        yield
+        return
+    original = box_ops.batched_nms
+
+    def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+        if boxes.device.type != "meta":
+            return original(boxes, scores, idxs, iou_threshold)
+        note(FAKES["nms"][0])
+        return _long(int(boxes.shape[0]))
+
+    box_ops.batched_nms = batched_nms
+    try:
+        yield
+    finally:
+        box_ops.batched_nms = original
+
+
+def model_limits(model: nn.Module) -> List[str]:
+    """The limits that bound a detection model's data-dependent sizes, in words (torchvision's attribute names)."""
+    training = "training" if model.training else "testing"
+    lines = []
+    rpn = getattr(model, "rpn", None)
+    if rpn is not None and isinstance(getattr(rpn, "_post_nms_top_n", None), dict):
+        n = rpn._post_nms_top_n[training]
+        lines.append(f"proposals after NMS: {n:,} per image, the model's rpn_post_nms_top_n_{'test' if training == 'testing' else 'train'}")
+    heads = getattr(model, "roi_heads", None)
+    for owner, attr, text in ((heads, "detections_per_img", "box_detections_per_img"), (model, "detections_per_img", "detections_per_img")):
+        if owner is not None and isinstance(getattr(owner, attr, None), int):
+            heads_note = "; the mask and keypoint heads run on them" if owner is heads else ""
+            lines.append(f"detections: {getattr(owner, attr):,} per image, the model's {text}{heads_note}")
+            break
+    if isinstance(getattr(model, "topk_candidates", None), int):
+        lines.append(f"candidates per feature level: {model.topk_candidates:,}, the model's topk_candidates")
+    return lines
