@@ -27,7 +27,7 @@ from ..layers import AdaptiveAvgPool2d, Attention, Einsum, Recorded
 from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
-from .datadep import fake_for, model_limits, whole_batched_nms
+from .datadep import fake_for, model_limits, meta_stand_ins
 from .ops import convert
 
 
@@ -250,7 +250,7 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
     post = torch.nn.modules.module.register_module_forward_hook(recorder.leave)
     try:
         model.train(mode == "train")
-        with torch.enable_grad(), _whole_ops(recorder), whole_batched_nms(recorder.assume), _Dispatch(recorder):
+        with torch.enable_grad(), _whole_ops(recorder), meta_stand_ins(recorder.assume), _Dispatch(recorder):
             torch.func.functional_call(model, replacements, args, kwargs, strict=False)
     except NotImplementedError as e:
         if not real and "Meta" in str(e):

@@ -67,27 +67,58 @@ def fake_for(func: Any, args: Tuple[Any, ...]) -> Optional[Tuple[str, Fake]]:
     return FAKES[name]
 
 
+def _batched_nms(args: Tuple[Any, ...]) -> torch.Tensor:
+    return _long(int(args[0].shape[0]))
+
+
+def _paste_masks(args: Tuple[Any, ...]) -> torch.Tensor:
+    masks, (h, w) = args[0], args[2]
+    return torch.empty((masks.shape[0], 1, int(h), int(w)), dtype=masks.dtype, device="meta")
+
+
+def _keypoints(args: Tuple[Any, ...]) -> Tuple[torch.Tensor, torch.Tensor]:
+    maps = args[0]
+    n, k = int(maps.shape[0]), int(maps.shape[1])
+    return (torch.empty((n, k, 3), dtype=maps.dtype, device="meta"), torch.empty((n, k), dtype=maps.dtype, device="meta"))
+
+
+# Python functions whose loops need values (per-class NMS, per-box sizes), replaced on meta tensors only:
+# (module, function, the assumption in words, the stand-in)
+STAND_INS = (
+    ("torchvision.ops.boxes", "batched_nms", FAKES["nms"][0], _batched_nms),
+    ("torchvision.models.detection.transform", "paste_masks_in_image",
+     "masks pasted into the image without cost (each box's size depends on values; a resize, 0 MACs)", _paste_masks),
+    ("torchvision.models.detection.roi_heads", "heatmaps_to_keypoints",
+     "keypoints read from heatmaps without cost (per-box resize sizes depend on values; 0 MACs)", _keypoints),
+)
+
+
 @contextlib.contextmanager
-def whole_batched_nms(note: Callable[[str], None]) -> Iterator[None]:
-    """torchvision's batched_nms on meta boxes keeps every box (its per-class loop needs values)."""
-    try:
-        import torchvision.ops.boxes as box_ops
-    except ImportError:
-        yield
-        return
-    original = box_ops.batched_nms
+def meta_stand_ins(note: Callable[[str], None]) -> Iterator[None]:
+    """For the run: STAND_INS answer on meta tensors (and note their assumption); real tensors reach the original."""
+    import importlib
 
-    def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor, iou_threshold: float) -> torch.Tensor:
-        if boxes.device.type != "meta":
-            return original(boxes, scores, idxs, iou_threshold)
-        note(FAKES["nms"][0])
-        return _long(int(boxes.shape[0]))
+    patched = []
+    for module_name, attr, text, stand_in in STAND_INS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        original = getattr(module, attr)
 
-    box_ops.batched_nms = batched_nms
+        def wrapper(*args: Any, _original: Any = original, _text: str = text, _stand_in: Any = stand_in, **kwargs: Any) -> Any:
+            if not (args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta"):
+                return _original(*args, **kwargs)
+            note(_text)
+            return _stand_in(args)
+
+        setattr(module, attr, wrapper)
+        patched.append((module, attr, original))
     try:
         yield
     finally:
-        box_ops.batched_nms = original
+        for module, attr, original in patched:
+            setattr(module, attr, original)
 
 
 def model_limits(model: nn.Module) -> List[str]:
