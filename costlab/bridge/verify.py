@@ -252,7 +252,11 @@ def _harmless(op: str) -> bool:
 HARMLESS = {"softmax", "log_softmax", "mean", "sum", "amax", "max", "min", "cumsum", "var", "std", "var_mean", "norm",
             "linalg_vector_norm", "max_pool2d", "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
             "dropout", "feature_dropout", "layer_norm", "group_norm", "batch_norm", "instance_norm", "topk", "sort",
-            "argmax", "argmin", "any", "all", "nonzero", "index_put_", "scatter", "scatter_add", "one_hot", "embedding"}
+            "argmax", "argmin", "any", "all", "nonzero", "index_put_", "scatter", "scatter_add", "one_hot", "embedding",
+            # data movement
+            "pad", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "replication_pad2d", "cat", "stack", "flatten",
+            "contiguous", "copy", "repeat", "expand", "gather", "index", "index_select", "roll", "flip", "narrow", "chunk",
+            "split", "unbind", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "masked_fill"}
 
 
 def verify_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, mode: str = "infer") -> Verification:
