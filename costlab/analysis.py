@@ -97,9 +97,28 @@ class Coverage:
 
         return Fraction(self.counted + self.zero, self.ops) if self.ops else Fraction(1)
 
+    @property
+    def basis_points(self) -> int:
+        """The fraction in hundredths of a percent, rounded down (10000 = 100%: every op has a rule)."""
+        return int(self.fraction * 10000)
+
     def lines(self) -> List[str]:
         """'not counted: aten.x x2 in a, b', one line per op; none when everything was counted."""
         return [f"not counted: {u.text()}" for u in self.uncounted]
+
+
+def parse_coverage(text: Any) -> int:
+    """A required coverage, '100%' or '99.5%', in basis points (10000 = 100%); ValueError otherwise."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = str(text).strip()
+    try:
+        value = Decimal(raw[:-1] if raw.endswith("%") else "x")
+    except InvalidOperation:
+        raise ValueError(f"coverage is a percentage like \"100%\", got {text!r}") from None
+    if not 0 <= value <= 100 or (value * 100) != int(value * 100):
+        raise ValueError(f"coverage must be between 0% and 100% (at most two decimals), got {text!r}")
+    return int(value * 100)
 
 
 def coverage_of(rows: List[Row]) -> Coverage:

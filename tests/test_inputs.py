@@ -137,3 +137,23 @@ def test_current_directory_is_on_the_import_path(tmp_path, monkeypatch):
 def test_wrong_input_rank_gets_a_hint():
     with pytest.raises(CostlabError, match="CxTxHxW"):
         load_source("torchvision:r3d_18", (3, 112, 112))
+
+
+def test_coverage_budget(tmp_path):
+    from costlab.analysis import parse_coverage
+    from costlab.budgets import Budget, Limit, evaluate, read_config, run_checks
+
+    assert parse_coverage("100%") == 10_000 and parse_coverage("99.5%") == 9_950
+    for bad in ("100", "101%", "x%", "99.123%"):
+        with pytest.raises(ValueError):
+            parse_coverage(bad)
+    config = tmp_path / "costlab.toml"
+    config.write_text('[[budget]]\nsource = "naive"\ncoverage = "100%"\n')
+    (outcome,) = run_checks(config)
+    assert outcome.ok and outcome.measured == 10_000  # a spec model: every layer has a formula
+    config.write_text('[[budget]]\nsource = "naive"\ncoverage = "all"\n')
+    with pytest.raises(CostlabError, match="coverage"):
+        read_config(config)
+    flipper = analyze(load_source("models_for_tests:flipper", (3, 16, 16)))  # conv counted, flip not: 1 of 2 ops
+    (short,) = evaluate(Budget("flipper", "models_for_tests:flipper", None, 1, "infer", (Limit("flipper", "", "coverage", 10_000, 0),)), flipper)
+    assert short.measured == 5_000 and not short.ok and "50% of ops counted, below the required 100%" in short.describe()
