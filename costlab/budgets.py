@@ -324,14 +324,18 @@ def find_config(start: Path) -> Path:
     raise ConfigError(f"no costlab.toml or pyproject.toml with [tool.costlab] in {start} or its parents (use --config)")
 
 
-def run_checks(config: Path, allow_code: bool = False) -> List[Outcome]:
-    """Read a config and check every budget in it; code references need ``allow_code`` (checked first)."""
+def run_checks(config: Path, allow_code: bool = False, analyses: Optional[List[Any]] = None) -> List[Outcome]:
+    """Read a config and check every budget in it; code references need ``allow_code`` (checked first).
+    Each analysis is appended to ``analyses`` when given."""
     budgets = read_config(config)
     if not allow_code:
         refuse_code(budgets, config)
     outcomes: List[Outcome] = []
     for budget in budgets:
-        outcomes += evaluate(budget, analyze_budget(budget))
+        analysis = analyze_budget(budget)
+        if analyses is not None:
+            analyses.append(analysis)
+        outcomes += evaluate(budget, analysis)
     return outcomes
 
 
