@@ -87,9 +87,11 @@ def default_input(ref: Reference) -> InputSpec:
 OFFLINE = {"weights": None, "weights_backbone": None, "pretrained": False, "pretrained_backbone": False}
 
 
-def offline_kwargs(factory: Callable[..., Any], given: Dict[str, Any], where: str) -> Dict[str, Any]:
+def offline_kwargs(factory: Callable[..., Any], given: Dict[str, Any], where: str, named: bool = False) -> Dict[str, Any]:
     """``given`` plus None/False for every weights-like argument the factory's signature has
-    (weights, weights_backbone, pretrained, ...); a user's request for real weights is refused."""
+    (weights, weights_backbone, pretrained, ...). A request for real weights is refused, except, with ``named``,
+    a torchvision weights name (DEFAULT, COCO_V1, ResNet50_Weights.IMAGENET1K_V2): the architecture those weights
+    describe is built, without downloading them (see ``weights_not_downloaded``)."""
     import inspect
 
     try:
@@ -101,7 +103,8 @@ def offline_kwargs(factory: Callable[..., Any], given: Dict[str, Any], where: st
         offline = next((v for k, v in OFFLINE.items() if name == k or name.endswith("_" + k)), "")
         if offline == "":
             continue
-        if kwargs.setdefault(name, offline) not in (None, False):
+        value = kwargs.setdefault(name, offline)
+        if value not in (None, False) and not (named and isinstance(value, str)):
             raise CostlabError(f"{where}: {name} cannot be downloaded here; costs do not depend on them (use {name}={offline})")
     return kwargs
 
@@ -114,7 +117,7 @@ def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
         if ref.factory not in torchvision.models.list_models():
             raise CostlabError(f"{ref.text}: torchvision has no model {ref.factory!r} (see torchvision.models.list_models())")
         builder = torchvision.models.get_model_builder(ref.factory)
-        return builder, offline_kwargs(builder, kwargs, ref.text)
+        return builder, offline_kwargs(builder, kwargs, ref.text, named=True)
     if ref.module == "timm":
         try:
             import timm
@@ -129,6 +132,30 @@ def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
     if not callable(factory):
         raise CostlabError(f"{ref.text}: {ref.module} has no callable {ref.factory!r}")
     return factory, kwargs
+
+
+class _NotDownloaded(dict):
+    """Stands in for a weights file: costs depend on the architecture, not on the values."""
+
+
+@contextlib.contextmanager
+def weights_not_downloaded() -> Iterator[None]:
+    """While a torchvision builder runs: named weights give their architecture (num_classes, aux heads, frozen
+    batch norm) but are never fetched; ``load_state_dict`` of the stand-in does nothing."""
+    from torchvision.models._api import WeightsEnum
+
+    get_state_dict, load_state_dict = WeightsEnum.get_state_dict, nn.Module.load_state_dict
+
+    def load(self: nn.Module, state_dict: Any, *args: Any, **kwargs: Any) -> Any:
+        return None if isinstance(state_dict, _NotDownloaded) else load_state_dict(self, state_dict, *args, **kwargs)
+
+    WeightsEnum.get_state_dict = lambda self, *args, **kwargs: _NotDownloaded()  # type: ignore[method-assign]
+    nn.Module.load_state_dict = load  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        WeightsEnum.get_state_dict = get_state_dict  # type: ignore[method-assign]
+        nn.Module.load_state_dict = load_state_dict  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -159,7 +186,7 @@ def construct(ref: Reference, input_shape: Optional[InputSpec] = None, device: s
         spec = input_shape or default_input(ref)
         kwargs["image_size"] = (spec.shape if isinstance(spec, Inputs) else spec)[-1]  # ViT's position embedding depends on it
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), (weights_not_downloaded() if ref.is_torchvision else contextlib.nullcontext()):
             warnings.simplefilter("ignore", FutureWarning)  # torchvision's notes about init_weights defaults
             return _build(factory, kwargs, device)
     except CostlabError:
