@@ -22,27 +22,9 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
+from costlab.bridge.torchvision_recipes import RECIPES, TRAIN_MODE, UNREPRODUCED  # noqa: E402
+
 TASKS = ("classification", "segmentation", "detection", "video", "optical_flow", "quantization")
-
-# How the model the metadata describes is built, when weights=None builds another, and why (README, "torchvision
-# task models"). 'weights=DEFAULT' builds the architecture of the weights without downloading them.
-RECIPES = {
-    **{name: ("aux_loss=true", "the weights' model has the auxiliary FCN head (aux_loss=True); weights=None builds none")
-       for name in ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large")},
-    **{name: ("weights=DEFAULT", "with weights the backbone's batch norm is FrozenBatchNorm2d (buffers); with weights=None "
-              "and weights_backbone=None it is nn.BatchNorm2d, whose affine weight and bias are parameters")
-       for name in ("fasterrcnn_resnet50_fpn", "fcos_resnet50_fpn", "retinanet_resnet50_fpn", "keypointrcnn_resnet50_fpn",
-                    "maskrcnn_resnet50_fpn_v2")},
-    "maskrcnn_resnet50_fpn": ("weights=DEFAULT&box_detections_per_img=0",
-                              "frozen batch norm as above; _ops counts no mask head: measured with 0 detections"),
-    "fasterrcnn_mobilenet_v3_large_fpn": ("weights=DEFAULT&rpn_post_nms_top_n_test=0",
-                                          "frozen batch norm as above; _ops counts no box head: measured with 0 proposals"),
-    "fasterrcnn_mobilenet_v3_large_320_fpn": ("weights=DEFAULT&rpn_post_nms_top_n_test=0",
-                                              "frozen batch norm as above; _ops counts no box head: measured with 0 proposals"),
-}
-# Inception v3's auxiliary head runs in training only; the metadata's params include it.
-TRAIN_MODE = {"inception_v3", "quantized_inception_v3"}
-
 
 def models_of(task: str) -> list:
     import torchvision.models as M
@@ -117,6 +99,8 @@ def main() -> int:
                 status = "not reproduced"
         elif not (ops_ok and params_ok):
             status = "not reproduced"
+        if name in UNREPRODUCED:
+            cause = (cause + "; " if cause else "") + UNREPRODUCED[name]
         if a.uncounted:
             cause = (cause + "; " if cause else "") + "not counted: " + ", ".join(u.op for u in a.uncounted)
         if status == "not reproduced" or a.uncounted:

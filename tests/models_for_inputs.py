@@ -73,3 +73,20 @@ def frozen_encoder() -> nn.Module:
 def token_inputs():
     """Example inputs for token_classifier: ids as positional, the mask as a keyword (args, kwargs)."""
     return (torch.zeros(2, 5, dtype=torch.long),), {"attention_mask": torch.ones(2, 5, dtype=torch.long)}
+
+
+def bert() -> nn.Module:
+    """Hugging Face BERT-base from BertConfig() (transformers, a test-only dependency), random weights."""
+    from transformers import BertConfig, BertModel
+
+    return BertModel(BertConfig())
+
+
+def conv1d_audio() -> nn.Module:
+    """A Conv1d stack over a 1x16000 waveform."""
+    return nn.Sequential(nn.Conv1d(1, 16, 80, stride=16), nn.ReLU(), nn.Conv1d(16, 32, 3), nn.AdaptiveAvgPool1d(1))
+
+
+def transposed() -> nn.Module:
+    """A ConvTranspose2d upsampling 8 channels 2x."""
+    return nn.Sequential(nn.ConvTranspose2d(8, 4, 2, stride=2))

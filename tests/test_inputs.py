@@ -157,3 +157,13 @@ def test_coverage_budget(tmp_path):
     flipper = analyze(load_source("models_for_tests:flipper", (3, 16, 16)))  # conv counted, flip not: 1 of 2 ops
     (short,) = evaluate(Budget("flipper", "models_for_tests:flipper", None, 1, "infer", (Limit("flipper", "", "coverage", 10_000, 0),)), flipper)
     assert short.measured == 5_000 and not short.ok and "50% of ops counted, below the required 100%" in short.describe()
+
+
+def test_hugging_face_bert_with_token_ids_and_mask():
+    pytest.importorskip("transformers")
+    a = analyze(load_source("models_for_inputs:bert", parse_inputs("input_ids:128:int64,attention_mask:128:int64")))
+    # BERT-base, 128 tokens: per layer and token 4 x 768^2 (q, k, v, out) + 2 x 768 x 3072 (FFN) = 7,077,888;
+    # x 128 tokens x 12 layers = 10,871,635,968; attention 2 x 128 x 128 x 768 x 12 = 301,989,888; pooler 768^2 = 589,824
+    assert a.total().macs == 10_871_635_968 + 301_989_888 + 589_824 == 11_174_215_680
+    assert a.total().params == 109_482_240  # bert-base-uncased's parameter count (BertModel, no LM head)
+    assert any("ran on the CPU with seeded random weights" in line for line in a.assumptions)  # mask checks read values

@@ -252,11 +252,9 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
         model.train(mode == "train")
         with torch.enable_grad(), _whole_ops(recorder), meta_stand_ins(recorder.assume), _Dispatch(recorder):
             torch.func.functional_call(model, replacements, args, kwargs, strict=False)
-    except NotImplementedError as e:
-        if not real and "Meta" in str(e):
-            raise MetaUnsupported(f"{str(e).splitlines()[0]}") from None
-        raise CostlabError(f"running the model failed: {type(e).__name__}: {_first_line(e)}") from None
     except Exception as e:  # the user's forward: report it, never a traceback
+        if not real and _needs_values(e):
+            raise MetaUnsupported(_first_line(e)) from None
         raise CostlabError(f"running the model {'on the CPU' if real else 'on the meta device'} failed: "
                            f"{type(e).__name__}: {_first_line(e)}{_hint(e)}") from None
     finally:
@@ -274,6 +272,13 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
     from .inputs import first_shape
 
     return Run(recorder.records, assumptions, first_shape((args, kwargs)))
+
+
+def _needs_values(e: Exception) -> bool:
+    """An op with no meta kernel, or one that reads a value (``.item()``, data-dependent sizes)."""
+    text = str(e)
+    return ("'Meta' backend" in text or "meta tensors" in text or "data-dependent" in text
+            or (isinstance(e, NotImplementedError) and "meta" in text.lower()))
 
 
 def _first_line(e: Exception) -> str:
