@@ -28,6 +28,7 @@ from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
 from .datadep import fake_for, model_limits, meta_stand_ins
+from .inputs import SEED, example_args
 from .ops import convert
 
 
@@ -340,10 +341,14 @@ def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "in
             name: str = "model", source: str = "", real: bool = False) -> Graph:
     """A Graph of what ``model`` computes on ``inputs`` (a CxHxW shape, several tensors or a factory; the batch
     is prepended) in ``mode``: on the meta device, or with ``real`` on the model's own (CPU) tensors."""
-    from .inputs import example_args
-
-    args, kwargs = example_args(inputs, batch, _device_of(model) if real else "meta")
-    run = record(model, args, kwargs, mode, real)
+    try:
+        run = record(model, *example_args(inputs, batch, _device_of(model) if real else "meta"), mode, real)
+    except MetaUnsupported as e:
+        if real or _device_of(model) == "meta":
+            raise
+        torch.manual_seed(SEED)  # a real model: run it for real, with seeded inputs
+        run = record(model, *example_args(inputs, batch, _device_of(model)), mode, True)
+        run.assumptions = (_ran_for_real(e, "inputs"), *run.assumptions)
     shapes = {n: tuple(t.shape) for n, t in list(model.named_parameters()) + list(model.named_buffers())}
     nodes = []
     leaves = {n for n, m in model.named_modules() if n and not any(True for _ in m.children())}
@@ -358,7 +363,12 @@ def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "in
 
 def _device_of(model: nn.Module) -> str:
     first = next(iter(model.parameters()), None)
-    return "cpu" if first is None or first.device.type == "meta" else str(first.device)
+    return "cpu" if first is None else str(first.device)
+
+
+def _ran_for_real(e: Exception, what: str) -> str:
+    return (f"ran on the CPU with seeded random {what} (torch.manual_seed({SEED})): the meta device cannot run it "
+            f"({e}); sizes that depend on values are this run's")
 
 
 def _numeric(spec: InputSpec, text: str, batch: Any) -> None:
@@ -370,7 +380,6 @@ def _numeric(spec: InputSpec, text: str, batch: Any) -> None:
 def capture_reference(text: str, input_shape: Optional[InputSpec] = None, batch: int = 1, mode: str = "infer") -> Graph:
     """Build the referenced model on the meta device and capture it; where an op has no meta kernel, build it on
     the CPU with seeded random weights and run it for real (and say so in the graph's assumptions)."""
-    from .inputs import SEED
     from .reference import construct, default_input, parse_reference
 
     ref = parse_reference(text)
@@ -381,6 +390,4 @@ def capture_reference(text: str, input_shape: Optional[InputSpec] = None, batch:
     except MetaUnsupported as e:
         torch.manual_seed(SEED)
         graph = capture(construct(ref, spec, device="cpu"), spec, batch, mode, name=text, source=text, real=True)
-        why = (f"ran on the CPU with seeded random weights and inputs (torch.manual_seed({SEED})): the meta device cannot "
-               f"run it ({e}); sizes that depend on values are this run's")
-        return dataclasses.replace(graph, assumptions=(why, *graph.assumptions))
+        return dataclasses.replace(graph, assumptions=(_ran_for_real(e, "weights and inputs"), *graph.assumptions))

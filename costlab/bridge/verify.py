@@ -256,7 +256,8 @@ HARMLESS = {"softmax", "log_softmax", "mean", "sum", "amax", "max", "min", "cums
             # data movement
             "pad", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "replication_pad2d", "cat", "stack", "flatten",
             "contiguous", "copy", "repeat", "expand", "gather", "index", "index_select", "roll", "flip", "narrow", "chunk",
-            "split", "unbind", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "masked_fill"}
+            "split", "unbind", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "masked_fill",
+            "new_ones", "new_zeros", "new_full", "new_empty", "zeros", "ones", "full", "empty", "arange", "zeros_like", "ones_like"}
 
 
 def verify_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, mode: str = "infer") -> Verification:
