@@ -67,16 +67,22 @@ def fake_for(func: Any, args: Tuple[Any, ...]) -> Optional[Tuple[str, Fake]]:
     return FAKES[name]
 
 
-def _batched_nms(args: Tuple[Any, ...]) -> torch.Tensor:
+def _batched_nms(original: Any, args: Tuple[Any, ...]) -> torch.Tensor:
     return _long(int(args[0].shape[0]))
 
 
-def _paste_masks(args: Tuple[Any, ...]) -> torch.Tensor:
+def _paste_masks(original: Any, args: Tuple[Any, ...]) -> torch.Tensor:
     masks, (h, w) = args[0], args[2]
     return torch.empty((masks.shape[0], 1, int(h), int(w)), dtype=masks.dtype, device="meta")
 
 
-def _keypoints(args: Tuple[Any, ...]) -> Tuple[torch.Tensor, torch.Tensor]:
+def _one_level(original: Any, args: Tuple[Any, ...]) -> torch.Tensor:
+    """Every box pooled once, from the first level: the pooled output (and its cost) is the same at any level."""
+    features, boxes, output_size, sampling_ratio, scales, mapper = args
+    return original(features[:1], boxes, output_size, sampling_ratio, scales[:1], mapper)
+
+
+def _keypoints(original: Any, args: Tuple[Any, ...]) -> Tuple[torch.Tensor, torch.Tensor]:
     maps = args[0]
     n, k = int(maps.shape[0]), int(maps.shape[1])
     return (torch.empty((n, k, 3), dtype=maps.dtype, device="meta"), torch.empty((n, k), dtype=maps.dtype, device="meta"))
@@ -90,6 +96,8 @@ STAND_INS = (
      "masks pasted into the image without cost (each box's size depends on values; a resize, 0 MACs)", _paste_masks),
     ("torchvision.models.detection.roi_heads", "heatmaps_to_keypoints",
      "keypoints read from heatmaps without cost (per-box resize sizes depend on values; 0 MACs)", _keypoints),
+    ("torchvision.ops.poolers", "_multiscale_roi_align",
+     "each box pooled once, from one feature level (which level depends on its size; the pooled output does not)", _one_level),
 )
 
 
@@ -107,10 +115,12 @@ def meta_stand_ins(note: Callable[[str], None]) -> Iterator[None]:
         original = getattr(module, attr)
 
         def wrapper(*args: Any, _original: Any = original, _text: str = text, _stand_in: Any = stand_in, **kwargs: Any) -> Any:
-            if not (args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta"):
+            from torch.utils._pytree import tree_flatten
+
+            if kwargs or not any(isinstance(t, torch.Tensor) and t.device.type == "meta" for t in tree_flatten(args)[0]):
                 return _original(*args, **kwargs)
             note(_text)
-            return _stand_in(args)
+            return _stand_in(_original, args)
 
         setattr(module, attr, wrapper)
         patched.append((module, attr, original))
