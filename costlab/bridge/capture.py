@@ -28,7 +28,7 @@ from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
 from .datadep import fake_for, model_limits, meta_stand_ins
-from .inputs import SEED, example_args
+from .inputs import SEED, example_args, first_shape
 from .ops import convert
 
 
@@ -266,12 +266,7 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
     recorder.finish()
     assumptions = recorder.assumptions()
     if assumptions:
-        model.train(mode == "train")
-        assumptions = tuple(model_limits(model)) + assumptions
-        for module, flag in flags:
-            module.training = flag
-    from .inputs import first_shape
-
+        assumptions = tuple(model_limits(model, mode == "train")) + assumptions
     return Run(recorder.records, assumptions, first_shape((args, kwargs)))
 
 
@@ -291,7 +286,8 @@ def _hint(e: Exception) -> str:
     text = str(e)
     if "more than 1 value per channel" in text:
         return " (batch norm in training mode needs a batch of 2 or more: --batch 2)"
-    if "channel" in text.lower() or "expected" in text.lower() and "dim" in text.lower():
+    lowered = text.lower()
+    if "channel" in lowered or ("expected" in lowered and "dim" in lowered):
         return " (is the input's rank right? images are CxHxW, video clips CxTxHxW, e.g. --input 3x16x112x112)"
     return ""
 

@@ -131,9 +131,9 @@ def meta_stand_ins(note: Callable[[str], None]) -> Iterator[None]:
             setattr(module, attr, original)
 
 
-def model_limits(model: nn.Module) -> List[str]:
+def model_limits(model: nn.Module, train: bool = False) -> List[str]:
     """The limits that bound a detection model's data-dependent sizes, in words (torchvision's attribute names)."""
-    training = "training" if model.training else "testing"
+    training = "training" if train else "testing"
     lines = []
     rpn = getattr(model, "rpn", None)
     if rpn is not None and isinstance(getattr(rpn, "_post_nms_top_n", None), dict):

@@ -105,7 +105,8 @@ def offline_kwargs(factory: Callable[..., Any], given: Dict[str, Any], where: st
             continue
         value = kwargs.setdefault(name, offline)
         if value not in (None, False) and not (named and isinstance(value, str)):
-            raise CostlabError(f"{where}: {name} cannot be downloaded here; costs do not depend on them (use {name}={offline})")
+            names = f", or a weights name such as {name}=DEFAULT for the architecture they describe" if named else ""
+            raise CostlabError(f"{where}: {name} cannot be downloaded here; costs do not depend on them (use {name}={offline}{names})")
     return kwargs
 
 
