@@ -241,10 +241,7 @@ def analyze(
     if graph.batch is not None:  # captured: analysed at the input and batch it was captured at
         batch, shape_in = graph.batch, graph.input_shape
     else:
-        try:
-            shape_in = tuple(plain_shape(input_shape, graph.source or graph.name) or graph.input_shape)
-        except ValueError as e:
-            raise SpecError(str(e).split(": ", 1)[1], source=graph.source or graph.name, field="input") from None
+        shape_in = tuple(plain_shape(input_shape, graph.source or graph.name) or graph.input_shape)
     shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
     rows: List[Row] = []
     for node in graph.nodes:

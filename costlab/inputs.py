@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Tuple, Union
 
+from .errors import SpecError
 from .shapes import Shape, format_shape, parse_dim, parse_input
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -100,10 +101,10 @@ def _tensor(part: str, whole: str) -> TensorInput:
 
 
 def plain_shape(spec: Optional[InputSpec], where: str) -> Optional[Shape]:
-    """The CxHxW shape of a single float image; ValueError naming ``where`` for anything else
-    (a spec file describes a network fed one image)."""
+    """The CxHxW shape of a single float image; a SpecError naming ``where`` and the field 'input' for anything
+    else (a spec file describes a network fed one image)."""
     if spec is None or not isinstance(spec, Inputs):
         return spec
     if spec.factory is None and len(spec.tensors) == 1 and spec.tensors[0].name is None and spec.tensors[0].dtype == "float32":
         return spec.tensors[0].shape
-    raise ValueError(f"{where}: a spec model takes one input shape CxHxW; {spec.text()!r} is for PyTorch models")
+    raise SpecError(f"a spec model takes one input shape CxHxW; {spec.text()!r} is for PyTorch models", source=where, field="input")
