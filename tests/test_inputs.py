@@ -167,3 +167,12 @@ def test_hugging_face_bert_with_token_ids_and_mask():
     assert a.total().macs == 10_871_635_968 + 301_989_888 + 589_824 == 11_174_215_680
     assert a.total().params == 109_482_240  # bert-base-uncased's parameter count (BertModel, no LM head)
     assert any("ran on the CPU with seeded random weights" in line for line in a.assumptions)  # mask checks read values
+
+
+def test_capture_restores_tensors_a_forward_moves():
+    """torchvision's AnchorGenerator replaces its plain-list cell_anchors with copies on the input's device: after a
+    meta capture the real model must still hold its CPU anchors (fvcore and FlopCounterMode run it next)."""
+    from costlab.bridge.build import real_model
+
+    model, _, _ = real_model("torchvision:fasterrcnn_resnet50_fpn", (3, 64, 64))
+    assert all(a.device.type == "cpu" for a in model.rpn.anchor_generator.cell_anchors)

@@ -247,6 +247,7 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
     replacements = {name: t if real else _meta_like(t) for name, t in tensors}
     recorder = _Recorder(model, replacements)
     flags = [(m, m.training) for m in model.modules()]
+    attributes = _tensor_attributes(model)
     pre = torch.nn.modules.module.register_module_forward_pre_hook(recorder.enter)
     post = torch.nn.modules.module.register_module_forward_hook(recorder.leave)
     try:
@@ -263,11 +264,27 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
         post.remove()
         for module, flag in flags:
             module.training = flag
+        for module, name, value in attributes:  # a forward that moved its own tensors (anchors) to meta
+            setattr(module, name, value)
     recorder.finish()
     assumptions = recorder.assumptions()
     if assumptions:
         assumptions = tuple(model_limits(model, mode == "train")) + assumptions
     return Run(recorder.records, assumptions, first_shape((args, kwargs)))
+
+
+def _tensor_attributes(model: nn.Module) -> List[Tuple[nn.Module, str, Any]]:
+    """Plain attributes holding tensors (not parameters or buffers), e.g. torchvision's AnchorGenerator.cell_anchors,
+    which its forward replaces with copies on the input's device: restored after the run."""
+    found = []
+    for module in model.modules():
+        for name, value in vars(module).items():
+            if name.startswith("_") and name in ("_parameters", "_buffers", "_modules"):
+                continue
+            if isinstance(value, torch.Tensor) or (isinstance(value, (list, tuple)) and value and
+                                                   all(isinstance(v, torch.Tensor) for v in value)):
+                found.append((module, name, value))
+    return found
 
 
 def _needs_values(e: Exception) -> bool:
