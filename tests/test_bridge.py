@@ -140,7 +140,8 @@ def test_cli_against_explains_torchvision_googlenet(cli):
 @pytest.mark.parametrize(
     "ref, message",
     [("torchvision:nonet", "torchvision has no model 'nonet'"), ("nosuchpkg:f", "cannot import 'nosuchpkg'"),
-     ("torchvision:googlenet?aux_logits", "keyword arguments look like"), ("torchvision:googlenet?weights=DEFAULT", "weights cannot be downloaded"),
+     ("torchvision:googlenet?aux_logits", "keyword arguments look like"), ("torchvision:googlenet?weights=true", "weights cannot be downloaded"),
+     ("torchvision:googlenet?weights=NOPE", "building the model failed"),
      ("torchvision:resnet18?bogus=1", "building the model failed")],
 )
 def test_bad_references_exit_2(cli, ref, message):

@@ -15,6 +15,7 @@ from .. import layers as L
 from ..analysis import analyze
 from ..errors import CostlabError
 from ..graph import INPUT, Graph
+from ..inputs import plain_shape
 
 
 class Concat(nn.Module):
@@ -133,7 +134,7 @@ def build(graph: Graph, input_shape: Any = None, mode: str = "infer") -> GraphMo
     return GraphModule(graph, tuple(input_shape or graph.input_shape), mode)
 
 
-def real_model(source: str, input_shape: Any = None, batch: int = 1, mode: str = "infer") -> Tuple[nn.Module, Tuple[int, ...], Graph]:
+def real_model(source: str, input_shape: Any = None, batch: int = 1, mode: str = "infer") -> Tuple[nn.Module, Any, Graph]:
     """A real (CPU, random weights) module for any SOURCE, its input shape, and the graph costlab analyses
     for it: the spec graph a built-in model or spec file is built from, or the capture of the very module
     a Python reference constructs (constructed once)."""
@@ -143,11 +144,11 @@ def real_model(source: str, input_shape: Any = None, batch: int = 1, mode: str =
 
     if is_reference(source):
         ref = parse_reference(source)
-        shape = tuple(input_shape or default_input(ref))
-        model = construct(ref, shape, device="cpu")
-        return model, shape, capture(model, shape, batch, mode, name=source, source=source)
+        spec = input_shape or default_input(ref)
+        model = construct(ref, spec, device="cpu")
+        return model, spec, capture(model, spec, batch, mode, name=source, source=source)
     graph = load_source(source)
-    shape = tuple(input_shape or graph.input_shape)
+    shape = tuple(plain_shape(input_shape, source) or graph.input_shape)
     if not all(isinstance(d, int) for d in shape):
         raise CostlabError(f"{graph.name}: building a real model needs a numeric --input")
     return build(graph, shape, mode), shape, graph

@@ -185,7 +185,7 @@ def convert(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any, 
 
 def _label(layer: Any) -> str:
     if isinstance(layer, Recorded):
-        return layer.kind.replace("aten.", "").strip("_") if layer.supported else "unsupported"
+        return layer.kind.replace("aten.", "").strip("_")  # an op without a rule is named too: 'rnn#lstm', not '#unsupported_17'
     from ..registry import for_layer
 
     return for_layer(layer).op
