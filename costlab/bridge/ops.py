@@ -186,7 +186,7 @@ def _adaptive(kind: str, rank: int) -> Handler:
 for _rank in (1, 2, 3):
     handles(f"max_pool{_rank}d_with_indices", f"max_pool{_rank}d")(_pool("max", _rank))
     handles(f"avg_pool{_rank}d")(_pool("avg", _rank))
-    handles(f"_adaptive_avg_pool{_rank}d", f"adaptive_avg_pool{_rank}d")(_adaptive("avg", _rank))
+    handles(*(f"_adaptive_avg_pool{_rank}d",) * (_rank > 1), f"adaptive_avg_pool{_rank}d")(_adaptive("avg", _rank))
     handles(f"adaptive_max_pool{_rank}d")(_adaptive("max", _rank))
 
 

@@ -8,7 +8,7 @@ from typing import Any, Tuple
 from ..conventions import per_mac, zero
 from ..errors import FieldError
 from ..fields import spec_field
-from ..registry import LayerCost, register
+from ..registry import NA, LayerCost, register
 from ..shapes import Shape, is_int, product, same_dim
 from .text import batch_prefix, equals, times
 
@@ -65,7 +65,7 @@ def linear(layer: Linear, ins: Tuple[Shape, ...]) -> LayerCost:
 @register("bilinear", Bilinear, inputs=(2, 2), kind="weighted", widen=widen_features, describe=_features_text,
           fvcore=zero("fvcore has no handler for aten::bilinear (listed as unsupported)"),
           torch=zero("FlopCounterMode has no formula for aten._trilinear"),
-          functions=("F.bilinear",))
+          aten=NA("recorded as one op by wrapping F.bilinear (aten._trilinear)"), functions=("F.bilinear",))
 def bilinear(layer: Bilinear, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = rows * out * in1 * in2 (x1 against the weight) + rows * out * in2 (the result against x2),
     the two contractions of aten._trilinear; params = out * in1 * in2 + out biases."""

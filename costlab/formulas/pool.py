@@ -165,7 +165,7 @@ for _cls in (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d):
     _names = [f"adaptive_avgpool{s}" for s in _SUFFIX[_r]] + (["global_avgpool", "gap"] if _r == 2 else [])
     _rules = dict(_POOL, fvcore=per_input(1, "aten::adaptive_avg_pool2d: 1 per input element") if _r == 2
                   else zero(f"fvcore has no handler for aten::adaptive_avg_pool{_r}d"))
-    register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"_adaptive_avg_pool{_r}d", f"adaptive_avg_pool{_r}d", "mean"),
+    register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"_adaptive_avg_pool{_r}d", f"adaptive_avg_pool{_r}d", "mean")[1 if _r == 1 else 0:],
              functions=(f"F.adaptive_avg_pool{_r}d",), **_rules)(adaptive_pool)  # type: ignore[arg-type]
 for _cls in (AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d):
     _names = [f"adaptive_maxpool{s}" for s in _SUFFIX[_cls.rank]]
