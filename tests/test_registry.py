@@ -81,3 +81,15 @@ def test_nd_conv_with_unit_axes_equals_the_lower_rank_conv(c_in, c_out, k, s, p,
     costs = [for_layer(layer).formula(layer, (shape,)) for layer, shape in
              ((one, (1, c_in, size)), (two, (1, c_in, 1, size)), (three, (1, c_in, 1, 1, size)))]
     assert len({(c.macs, c.params, c.out_shape[-1]) for c in costs}) == 1
+
+
+def test_readme_spec_reference_is_generated_from_the_registry():
+    """README's layer reference is exactly what the registry says (regenerate: python -m costlab.specref)."""
+    from pathlib import Path
+
+    from costlab.specref import section
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert section() in readme
+    for entry in TYPES:
+        assert (f"`{entry.op}`" in section()) != entry.internal
