@@ -229,7 +229,7 @@ def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]], norm: boo
         return ParamCount(0, 0, "")
     sizes = {n: product(shapes[n]) for n in names}
     total = sum(sizes.values())
-    biases = 0 if norm else sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].endswith("bias"))
+    biases = 0 if norm else sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].startswith("bias"))  # bias, bias_ih_l0, ...
     terms = " + ".join(f"{n.rsplit('.', 1)[-1]} {'x'.join(map(str, shapes[n])) or '1'}" for n in names)
     return ParamCount(total, biases, f"{terms} = {format_int(total)}")
 
