@@ -245,7 +245,7 @@ def _embedding_bag(layer: L.EmbeddingBag, ins: Any) -> nn.Module:
     return nn.EmbeddingBag(layer.num_embeddings, layer.embedding_dim, mode=layer.mode)
 
 
-def _first_output(cls: type) -> type:
+def _first_output(cls: Any) -> type:
     """``cls`` returning only its output sequence (nn.LSTM returns (output, state)); same module name."""
     return type(cls.__name__, (cls,), {"forward": lambda self, x: cls.forward(self, x)[0]})
 

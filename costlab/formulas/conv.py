@@ -9,7 +9,7 @@ positions are the OUTPUT positions of a convolution and the INPUT positions of a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Tuple
+from typing import Dict, Any, Tuple
 
 from ..conventions import per_mac
 from ..errors import FieldError
@@ -181,17 +181,18 @@ def _kernel_text(layer: Any) -> str:
     return f"{'x'.join(map(str, layer.kernel))} {name}{'' if layer.rank == 2 else f'{layer.rank}d'}"
 
 
-_CONV_RULES = dict(
+_CONV_RULES: Dict[str, Any] = dict(
     fvcore=per_mac(1, "aten::_convolution: batch x prod(weight) x prod(output positions), any rank"),
     torch=per_mac(2, "aten.convolution: 2 per MAC, any rank"),
     widen=widen_channels, describe=_kernel_text, kind="weighted", aten=("convolution", "_convolution"),
 )
-_TRANSPOSED_RULES = dict(
+_TRANSPOSED_RULES: Dict[str, Any] = dict(
     _CONV_RULES,
     fvcore=per_mac(1, "aten::_convolution (transposed): batch x prod(weight) x prod(INPUT positions)"),
     torch=per_mac(2, "aten.convolution (transposed): 2 x batch x prod(weight) x prod(INPUT positions)"),
 )
 
+_cls: Any
 for _cls in (Conv1d, Conv2d, Conv3d):
     register(f"conv{_cls.rank}d", _cls, aliases=("conv",) if _cls.rank == 2 else (), **_CONV_RULES)(conv)  # type: ignore[arg-type]
 for _cls in (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d):

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Any, Dict, Tuple
 
 from ..conventions import zero
 from ..errors import FieldError
 from ..fields import spec_field
 from ..registry import FOLLOWS, NA, LayerCost, register
 from ..shapes import FlatDim, Shape, format_shape, is_int, product, same_dim
-from .text import equals, no_macs
+from .text import no_macs
 
 ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish", "leaky_relu")
 
@@ -75,9 +75,9 @@ def _same_shape(out: Shape) -> LayerCost:
 
 _NO_DIFF = NA("no weights: block diffs compare weighted layers and norms")
 # fvcore ignores or cannot count these (relu, cat, dropout, softmax, ...); FlopCounterMode counts none
-_FREE = dict(kind="elementwise", widen=FOLLOWS, describe=_NO_DIFF, fvcore=zero("fvcore counts no elementwise or wiring op"),
+_FREE: Dict[str, Any] = dict(kind="elementwise", widen=FOLLOWS, describe=_NO_DIFF, fvcore=zero("fvcore counts no elementwise or wiring op"),
              torch=zero("FlopCounterMode counts no elementwise or wiring op"), aten=NA("recorded by the generic pointwise rule"))
-_WIRING = dict(_FREE, kind="wiring")
+_WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
 
 
 @register("activation", Activation, aliases=("relu",), **_FREE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Tuple
+from typing import Dict, Any, Tuple
 
 from ..conventions import zero
 from ..errors import FieldError
@@ -36,7 +36,7 @@ def _widen(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
     return replace(layer, embedding_dim=max(1, round(layer.embedding_dim * factor)))
 
 
-_LOOKUP = dict(kind="lookup", widen=_widen, describe=lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
+_LOOKUP: Dict[str, Any] = dict(kind="lookup", widen=_widen, describe=lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
                torch=zero("FlopCounterMode has no formula for embedding lookups"))
 
 

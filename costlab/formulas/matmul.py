@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Any, Dict, Tuple
 
 from dataclasses import dataclass
 
-from ..conventions import custom, fvcore_einsum, per_mac, zero
+from ..conventions import custom, fvcore_einsum, per_mac
 from ..errors import FieldError
 from ..fields import spec_field
 from ..registry import FOLLOWS, NA, LayerCost, register
@@ -33,7 +33,7 @@ class Einsum:
     equation: str
 
 
-_NO_WEIGHTS = dict(kind="matmul", widen=FOLLOWS, describe=NA("no weights of its own"))
+_NO_WEIGHTS: Dict[str, Any] = dict(kind="matmul", widen=FOLLOWS, describe=NA("no weights of its own"))
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:

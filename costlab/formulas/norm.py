@@ -7,7 +7,7 @@ scale and shift. Norm shifts are parameters but not "biases" (biases are the con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Dict, Any, Tuple
 
 from ..conventions import custom, zero
 from ..errors import FieldError
@@ -85,7 +85,7 @@ def _fvcore_batch_norm(row: Any, mode: str) -> Any:
     return product(row.in_shapes[0]) * (2 if row.layer.affine else 1)
 
 
-_NORM = dict(kind="norm", widen=FOLLOWS, describe=lambda layer: type(layer).__name__.lower(),
+_NORM: Dict[str, Any] = dict(kind="norm", widen=FOLLOWS, describe=lambda layer: type(layer).__name__.lower(),
              torch=zero("FlopCounterMode counts no normalization"))
 
 

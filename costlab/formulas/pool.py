@@ -4,7 +4,7 @@ convention, but they set the map sizes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Dict, Any, Tuple
 
 from ..conventions import per_input, zero
 from ..errors import FieldError
@@ -149,9 +149,10 @@ def adaptive_pool(layer: _Adaptive, ins: Tuple[Shape, ...]) -> LayerCost:
 
 _NO_DIFF = NA("pooling has no weights; block diffs compare weighted layers and norms")
 _NO_TOOL = zero("no flop rule in fvcore / FlopCounterMode for pooling")
-_POOL = dict(kind="pool", widen=FOLLOWS, describe=_NO_DIFF, fvcore=_NO_TOOL, torch=zero("FlopCounterMode counts no pooling"))
+_POOL: Dict[str, Any] = dict(kind="pool", widen=FOLLOWS, describe=_NO_DIFF, fvcore=_NO_TOOL, torch=zero("FlopCounterMode counts no pooling"))
 _SUFFIX = {1: ("1d",), 2: ("", "2d"), 3: ("3d",)}
 
+_cls: Any
 for _cls in (MaxPool1d, MaxPool2d, MaxPool3d):
     _names = [f"maxpool{s}" for s in _SUFFIX[_cls.rank]] + [f"max_pool{_cls.rank}d"] + (["max_pool"] if _cls.rank == 2 else [])
     register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"max_pool{_cls.rank}d_with_indices", f"max_pool{_cls.rank}d"),

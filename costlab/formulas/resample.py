@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Dict, Any, Optional, Tuple
 
 from ..conventions import custom, per_output, zero
 from ..errors import FieldError
@@ -104,7 +104,7 @@ def _fvcore_upsample(row: Any, mode: str) -> Any:
     return per * product(row.out_shape)
 
 
-_RESAMPLE = dict(kind="resample", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
+_RESAMPLE: Dict[str, Any] = dict(kind="resample", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
                  torch=zero("FlopCounterMode counts no resampling"))
 UPSAMPLE_OPS = ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
                 "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d",
@@ -132,7 +132,7 @@ def _shuffle(shape: Shape, r: int, up: bool) -> Shape:
     return (n, c * r * r, floordiv(h, r), floordiv(w, r))
 
 
-_SHUFFLE = dict(_RESAMPLE, fvcore=zero("fvcore has no handler for aten::pixel_shuffle (a permutation)"))
+_SHUFFLE: Dict[str, Any] = dict(_RESAMPLE, fvcore=zero("fvcore has no handler for aten::pixel_shuffle (a permutation)"))
 
 
 @register("pixel_shuffle", PixelShuffle, aten=("pixel_shuffle",), **_SHUFFLE)

@@ -8,7 +8,7 @@ over its output positions (its bilinear sampling of the input is not counted as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Any, Dict, Tuple
 
 from ..conventions import zero
 from ..errors import FieldError
@@ -72,7 +72,7 @@ def _roi_out(layer: _RoI, ins: Tuple[Shape, ...], channels_per_bin: bool) -> Sha
     return (boxes[0], c, *layer.output_size)
 
 
-_VISION = dict(kind="pool", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
+_VISION: Dict[str, Any] = dict(kind="pool", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
                fvcore=zero("fvcore has no handler for torchvision ops"), torch=zero("FlopCounterMode has no formula for torchvision ops"))
 
 
