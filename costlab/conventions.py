@@ -118,7 +118,8 @@ Each op family states its rule where it is registered: conv (any rank, transpose
 positions), linear, matmul, einsum: one per MAC; batch norm 2 per element in eval mode (1 without
 affine), 5 (4) in training; layer, group and instance norm 5 (4) per element; adaptive average pool
 2-D 1 per input element; upsample nearest 2-D 1 and bilinear 2-D 4 per output element; grid_sample 4
-per output element; everything else 0 (fvcore has no handler: attention, LSTM, 3-D upsampling, ...).
+per output element; everything else 0 (fvcore has no handler: LSTM, embeddings, 3-D upsampling, ...).
+fvcore cannot count scaled dot-product attention either: costlab keeps its MACs and `verify` explains it.
 """
 
 
@@ -139,7 +140,7 @@ def fvcore_einsum(row: Any) -> Any:
     return math.floor(printed / 2)
 
 
-register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms and adaptive pooling (see README)", fvcore_count))
+register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms, adaptive pooling, upsampling, grid_sample (see README)", fvcore_count))
 register_convention(Convention(
     "torch", "FLOPs (torch)",
     "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv, matmul and attention, nothing else",
