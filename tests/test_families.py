@@ -106,6 +106,10 @@ CASES = [
     # no fvcore handler for trilinear, bicubic, 1-D or nearest-exact upsampling: 0
     ("upsample_other", lambda: nn.Sequential(nn.Upsample(scale_factor=(1, 2, 2), mode="trilinear", align_corners=True)), (2, 2, 3, 3),
      0, 0, 0, 0, "upsample"),
+    # 1-D linear 3x5 -> 3x10, nearest-exact to 20, bicubic 2-D: no fvcore handler, 0 everywhere
+    ("upsample1d", lambda: nn.Sequential(nn.Upsample(scale_factor=2, mode="linear", align_corners=False),
+                                         nn.Upsample(size=20, mode="nearest-exact")), (3, 5), 0, 0, 0, 0, "upsample"),
+    ("upsample_bicubic", lambda: nn.Upsample(scale_factor=1.5, mode="bicubic"), (3, 4, 4), 0, 0, 0, 0, "upsample"),
     ("pixel_shuffle", lambda: nn.Sequential(nn.PixelShuffle(2), nn.PixelUnshuffle(2)), (8, 3, 3), 0, 0, 0, 0, "pixel_unshuffle"),
     # a lookup: 0 MACs; params 100 x 16 = 1,600
     ("embedding", lambda: Ids(nn.Embedding(100, 16)), (6,), 0, 0, 0, 1_600, "embedding"),

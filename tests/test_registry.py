@@ -93,3 +93,19 @@ def test_readme_spec_reference_is_generated_from_the_registry():
     assert section() in readme
     for entry in TYPES:
         assert (f"`{entry.op}`" in section()) != entry.internal
+
+
+def test_width_multiplier_scales_every_family_that_has_a_width():
+    """widen() asks each family: embeddings and recurrent layers scale, the classifier keeps its outputs."""
+    from costlab.analysis import analyze
+    from costlab.spec import graph_from_data
+    from costlab.sweep import widen
+
+    lm = graph_from_data({"name": "lm", "input": "35", "layers": [
+        {"type": "embedding", "num_embeddings": 1000, "embedding_dim": 64},
+        {"type": "lstm", "hidden_size": 128, "num_layers": 2, "batch_first": True},
+        {"type": "linear", "out_features": 1000}]}, "lm.yaml")
+    half = [n.layer for n in widen(lm, 0.5).nodes]
+    assert (half[0].embedding_dim, half[1].hidden_size, half[2].out_features) == (32, 64, 1000)
+    # 35 steps x (4x64x(32+64) + 4x64x(64+64)) = 35 x 57,344 = 2,007,040, + the decoder 35 x 64 x 1000 = 2,240,000
+    assert analyze(widen(lm, 0.5)).total().macs == 2_007_040 + 2_240_000
