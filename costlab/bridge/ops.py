@@ -9,6 +9,7 @@ test checks that the two agree. Pointwise ops (``torch.Tag.pointwise``) share on
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
@@ -50,6 +51,7 @@ ZERO_MAC = {
     "_softmax", "_safe_softmax", "softmax", "_log_softmax", "log_softmax", "mean", "sum", "amax", "amin", "max", "min",
     "cat", "native_dropout", "dropout", "cumsum", "var_mean", "var", "std", "norm", "linalg_vector_norm", "avg_pool2d_backward",
     "argmax", "argmin", "topk", "sort", "prod", "any", "all", "logsumexp",
+    "hardswish", "hardswish_", "where",  # elementwise, but PyTorch 2.14 does not tag these pointwise
 }
 
 
@@ -307,8 +309,17 @@ def op_key(func: Any) -> str:
     return name if namespace == "aten" else f"{namespace}.{name}"
 
 
+@functools.lru_cache(maxsize=None)
 def _pointwise(func: Any) -> bool:
-    return torch.Tag.pointwise in getattr(func, "tags", ())
+    """Tagged pointwise by PyTorch; an in-place variant (hardswish_) whose out-of-place op is."""
+    if torch.Tag.pointwise in getattr(func, "tags", ()):
+        return True
+    name = func.overloadpacket.__name__
+    if getattr(func, "namespace", "") != "aten" or not name.endswith("_") or name.startswith("_"):
+        return False
+    packet = getattr(torch.ops.aten, name[:-1], None)
+    overload = getattr(packet, func._overloadname, None) if packet is not None else None
+    return overload is not None and torch.Tag.pointwise in overload.tags
 
 
 def convert(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any, module: Optional[nn.Module],
