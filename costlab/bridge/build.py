@@ -263,7 +263,7 @@ def _recurrent(layer: Any, ins: Any) -> nn.Module:
 
 
 def _roi_boxes(layer: Any, ins: Any) -> Any:
-    return dict(output_size=layer.output_size, spatial_scale=layer.spatial_scale)
+    return {"output_size": layer.output_size, "spatial_scale": layer.spatial_scale}
 
 
 @builds(L.RoIAlign)

@@ -145,8 +145,8 @@ def _recurrent(kind: str) -> Describe:
         x, _, params, has_biases, num_layers, _, _, bidirectional, batch_first = args
         w_ih, w_hh = params[0], params[1]
         hidden = int(w_ih.shape[0]) // gates
-        common: Dict[str, Any] = dict(hidden_size=hidden, num_layers=int(num_layers), bias=bool(has_biases), bidirectional=bool(bidirectional),
-                      batch_first=bool(batch_first))
+        common: Dict[str, Any] = {"hidden_size": hidden, "num_layers": int(num_layers), "bias": bool(has_biases), "bidirectional": bool(bidirectional),
+                      "batch_first": bool(batch_first)}
         if kind == "lstm":
             proj = int(w_hh.shape[1])
             layer: Any = L.LSTM(proj_size=0 if proj == hidden else proj, **common)

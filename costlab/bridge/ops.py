@@ -96,8 +96,8 @@ def convolution(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any
     rank, groups = w.dim() - 2, int(a["groups"])
     if rank not in CONVS or x.dim() != rank + 2:
         return unsupported(f"convolution ({rank}-d weight on a {x.dim()}-d input)", out)
-    common: Dict[str, Any] = dict(kernel=tuple(int(k) for k in w.shape[2:]), stride=_ints(a["stride"], rank), dilation=_ints(a["dilation"], rank),
-                  groups=groups, bias=a["bias"] is not None)
+    common: Dict[str, Any] = {"kernel": tuple(int(k) for k in w.shape[2:]), "stride": _ints(a["stride"], rank), "dilation": _ints(a["dilation"], rank),
+                  "groups": groups, "bias": a["bias"] is not None}
     layer: Any
     if a["transposed"]:
         layer = TRANSPOSED[rank](out_channels=int(w.shape[1]) * groups, padding=_ints(a["padding"], rank),

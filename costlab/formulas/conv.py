@@ -93,7 +93,7 @@ def conv_padding(layer: _Conv) -> Tuple[int, ...]:
             raise FieldError("padding", "'same' padding needs stride 1 (as in PyTorch)")
         # total padding d*(k-1) per axis; output size equals input size whatever the split
         return tuple(d * (k - 1) // 2 for k, d in zip(layer.kernel, layer.dilation))
-    return layer.padding  # type: ignore[no-any-return]
+    return layer.padding
 
 
 def conv_out(layer: _Conv, sizes: Shape) -> Shape:
@@ -181,11 +181,11 @@ def _kernel_text(layer: Any) -> str:
     return f"{'x'.join(map(str, layer.kernel))} {name}{'' if layer.rank == 2 else f'{layer.rank}d'}"
 
 
-_CONV_RULES: Dict[str, Any] = dict(
-    fvcore=per_mac(1, "aten::_convolution: batch x prod(weight) x prod(output positions), any rank"),
-    torch=per_mac(2, "aten.convolution: 2 per MAC, any rank"),
-    widen=widen_channels, describe=_kernel_text, kind="weighted", aten=("convolution", "_convolution"),
-)
+_CONV_RULES: Dict[str, Any] = {
+    "fvcore": per_mac(1, "aten::_convolution: batch x prod(weight) x prod(output positions), any rank"),
+    "torch": per_mac(2, "aten.convolution: 2 per MAC, any rank"),
+    "widen": widen_channels, "describe": _kernel_text, "kind": "weighted", "aten": ("convolution", "_convolution"),
+}
 _TRANSPOSED_RULES: Dict[str, Any] = dict(
     _CONV_RULES,
     fvcore=per_mac(1, "aten::_convolution (transposed): batch x prod(weight) x prod(INPUT positions)"),
@@ -194,8 +194,8 @@ _TRANSPOSED_RULES: Dict[str, Any] = dict(
 
 _cls: Any
 for _cls in (Conv1d, Conv2d, Conv3d):
-    register(f"conv{_cls.rank}d", _cls, aliases=("conv",) if _cls.rank == 2 else (), **_CONV_RULES)(conv)  # type: ignore[arg-type]
+    register(f"conv{_cls.rank}d", _cls, aliases=("conv",) if _cls.rank == 2 else (), **_CONV_RULES)(conv)
 for _cls in (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d):
     _r = _cls.rank
     register(f"conv_transpose{_r}d", _cls, aliases=(f"convtranspose{_r}d", f"deconv{_r}d") + (("upconv",) if _r == 2 else ()),
-             **_TRANSPOSED_RULES)(conv_transpose)  # type: ignore[arg-type]
+             **_TRANSPOSED_RULES)(conv_transpose)

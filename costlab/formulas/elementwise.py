@@ -75,8 +75,8 @@ def _same_shape(out: Shape) -> LayerCost:
 
 _NO_DIFF = NA("no weights: block diffs compare weighted layers and norms")
 # fvcore ignores or cannot count these (relu, cat, dropout, softmax, ...); FlopCounterMode counts none
-_FREE: Dict[str, Any] = dict(kind="elementwise", widen=FOLLOWS, describe=_NO_DIFF, fvcore=zero("fvcore counts no elementwise or wiring op"),
-             torch=zero("FlopCounterMode counts no elementwise or wiring op"), aten=NA("recorded by the generic pointwise rule"))
+_FREE: Dict[str, Any] = {"kind": "elementwise", "widen": FOLLOWS, "describe": _NO_DIFF, "fvcore": zero("fvcore counts no elementwise or wiring op"),
+             "torch": zero("FlopCounterMode counts no elementwise or wiring op"), "aten": NA("recorded by the generic pointwise rule")}
 _WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
 
 

@@ -36,8 +36,8 @@ def _widen(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
     return replace(layer, embedding_dim=max(1, round(layer.embedding_dim * factor)))
 
 
-_LOOKUP: Dict[str, Any] = dict(kind="lookup", widen=_widen, describe=lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
-               torch=zero("FlopCounterMode has no formula for embedding lookups"))
+_LOOKUP: Dict[str, Any] = {"kind": "lookup", "widen": _widen, "describe": lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
+               "torch": zero("FlopCounterMode has no formula for embedding lookups")}
 
 
 def _table(layer: Any) -> Tuple[int, str]:

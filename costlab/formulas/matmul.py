@@ -33,7 +33,7 @@ class Einsum:
     equation: str
 
 
-_NO_WEIGHTS: Dict[str, Any] = dict(kind="matmul", widen=FOLLOWS, describe=NA("no weights of its own"))
+_NO_WEIGHTS: Dict[str, Any] = {"kind": "matmul", "widen": FOLLOWS, "describe": NA("no weights of its own")}
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:

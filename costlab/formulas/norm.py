@@ -85,8 +85,8 @@ def _fvcore_batch_norm(row: Any, mode: str) -> Any:
     return product(row.in_shapes[0]) * (2 if row.layer.affine else 1)
 
 
-_NORM: Dict[str, Any] = dict(kind="norm", widen=FOLLOWS, describe=lambda layer: type(layer).__name__.lower(),
-             torch=zero("FlopCounterMode counts no normalization"))
+_NORM: Dict[str, Any] = {"kind": "norm", "widen": FOLLOWS, "describe": lambda layer: type(layer).__name__.lower(),
+             "torch": zero("FlopCounterMode counts no normalization")}
 
 
 @register("batchnorm", BatchNorm2d, aliases=("bn", "batchnorm1d", "batchnorm2d", "batchnorm3d"),

@@ -149,26 +149,26 @@ def adaptive_pool(layer: _Adaptive, ins: Tuple[Shape, ...]) -> LayerCost:
 
 _NO_DIFF = NA("pooling has no weights; block diffs compare weighted layers and norms")
 _NO_TOOL = zero("no flop rule in fvcore / FlopCounterMode for pooling")
-_POOL: Dict[str, Any] = dict(kind="pool", widen=FOLLOWS, describe=_NO_DIFF, fvcore=_NO_TOOL, torch=zero("FlopCounterMode counts no pooling"))
+_POOL: Dict[str, Any] = {"kind": "pool", "widen": FOLLOWS, "describe": _NO_DIFF, "fvcore": _NO_TOOL, "torch": zero("FlopCounterMode counts no pooling")}
 _SUFFIX = {1: ("1d",), 2: ("", "2d"), 3: ("3d",)}
 
 _cls: Any
 for _cls in (MaxPool1d, MaxPool2d, MaxPool3d):
     _names = [f"maxpool{s}" for s in _SUFFIX[_cls.rank]] + [f"max_pool{_cls.rank}d"] + (["max_pool"] if _cls.rank == 2 else [])
     register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"max_pool{_cls.rank}d_with_indices", f"max_pool{_cls.rank}d"),
-             functions=("F.max_pool1d",) if _cls.rank == 1 else (), **_POOL)(pool)  # type: ignore[arg-type]
+             functions=("F.max_pool1d",) if _cls.rank == 1 else (), **_POOL)(pool)
 for _cls in (AvgPool1d, AvgPool2d, AvgPool3d):
     _names = [f"avgpool{s}" for s in _SUFFIX[_cls.rank]] + [f"avg_pool{_cls.rank}d"] + (["avg_pool"] if _cls.rank == 2 else [])
     register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"avg_pool{_cls.rank}d",),
-             functions=("F.avg_pool1d",) if _cls.rank == 1 else (), **_POOL)(pool)  # type: ignore[arg-type]
+             functions=("F.avg_pool1d",) if _cls.rank == 1 else (), **_POOL)(pool)
 for _cls in (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d):
     _r = _cls.rank
     _names = [f"adaptive_avgpool{s}" for s in _SUFFIX[_r]] + (["global_avgpool", "gap"] if _r == 2 else [])
     _rules = dict(_POOL, fvcore=per_input(1, "aten::adaptive_avg_pool2d: 1 per input element") if _r == 2
                   else zero(f"fvcore has no handler for aten::adaptive_avg_pool{_r}d"))
     register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"_adaptive_avg_pool{_r}d", f"adaptive_avg_pool{_r}d", "mean")[1 if _r == 1 else 0:],
-             functions=(f"F.adaptive_avg_pool{_r}d",), **_rules)(adaptive_pool)  # type: ignore[arg-type]
+             functions=(f"F.adaptive_avg_pool{_r}d",), **_rules)(adaptive_pool)
 for _cls in (AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d):
     _names = [f"adaptive_maxpool{s}" for s in _SUFFIX[_cls.rank]]
     register(_names[0], _cls, aliases=tuple(_names[1:]), aten=(f"adaptive_max_pool{_cls.rank}d",),
-             functions=("F.adaptive_max_pool1d",) if _cls.rank == 1 else (), **_POOL)(adaptive_pool)  # type: ignore[arg-type]
+             functions=("F.adaptive_max_pool1d",) if _cls.rank == 1 else (), **_POOL)(adaptive_pool)

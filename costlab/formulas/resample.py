@@ -70,7 +70,7 @@ def _scaled(size: Any, scale: Any) -> Any:
     if is_int(scale) or float(scale).is_integer():
         return size * int(scale)
     if is_int(size):
-        return int(math.floor(size * scale))
+        return math.floor(size * scale)
     from fractions import Fraction
 
     frac = Fraction(str(scale))
@@ -104,8 +104,8 @@ def _fvcore_upsample(row: Any, mode: str) -> Any:
     return per * product(row.out_shape)
 
 
-_RESAMPLE: Dict[str, Any] = dict(kind="resample", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
-                 torch=zero("FlopCounterMode counts no resampling"))
+_RESAMPLE: Dict[str, Any] = {"kind": "resample", "widen": FOLLOWS, "describe": NA("no weights: block diffs compare weighted layers and norms"),
+                 "torch": zero("FlopCounterMode counts no resampling")}
 UPSAMPLE_OPS = ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
                 "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d",
                 "upsample_bicubic2d", "upsample_trilinear3d")

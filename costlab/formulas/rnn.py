@@ -100,4 +100,4 @@ for _cls, _fn in ((LSTM, "lstm"), (GRU, "gru"), (RNN, "rnn")):
     _vf = ("_VF.rnn_tanh", "_VF.rnn_relu") if _fn == "rnn" else (f"_VF.{_fn}",)
     register(_fn, _cls, kind="weighted", widen=_widen, describe=lambda layer: f"{type(layer).__name__.lower()} {layer.hidden_size}x{layer.num_layers}",
              fvcore=zero(f"fvcore has no handler for aten::{_fn if _fn != 'rnn' else 'rnn_tanh'}"), torch=_TORCH,
-             aten=NA("recorded as one op by wrapping torch._VF"), functions=_vf)(recurrent)  # type: ignore[arg-type]
+             aten=NA("recorded as one op by wrapping torch._VF"), functions=_vf)(recurrent)

@@ -72,8 +72,8 @@ def _roi_out(layer: _RoI, ins: Tuple[Shape, ...], channels_per_bin: bool) -> Sha
     return (boxes[0], c, *layer.output_size)
 
 
-_VISION: Dict[str, Any] = dict(kind="pool", widen=FOLLOWS, describe=NA("no weights: block diffs compare weighted layers and norms"),
-               fvcore=zero("fvcore has no handler for torchvision ops"), torch=zero("FlopCounterMode has no formula for torchvision ops"))
+_VISION: Dict[str, Any] = {"kind": "pool", "widen": FOLLOWS, "describe": NA("no weights: block diffs compare weighted layers and norms"),
+               "fvcore": zero("fvcore has no handler for torchvision ops"), "torch": zero("FlopCounterMode has no formula for torchvision ops")}
 
 
 @register("roi_pool", RoIPool, inputs=(2, 2), aten=("torchvision.roi_pool",), **_VISION)
