@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
@@ -23,11 +22,12 @@ from torch.utils._pytree import tree_flatten
 from ..errors import CostlabError
 from ..graph import Graph, Node, ParamCount
 from ..inputs import Inputs, InputSpec
-from ..layers import AdaptiveAvgPool2d, Attention, Einsum, Recorded
+from ..layers import Recorded
 from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
 from .datadep import fake_for, model_limits, meta_stand_ins
+from .functions import FUNCTIONS, owner
 from .inputs import SEED, example_args, first_shape
 from .ops import convert
 
@@ -155,68 +155,41 @@ class _Dispatch(TorchDispatchMode):
 
 def _one_op(recorder: _Recorder, original: Any, describe: Any) -> Any:
     """Wrap a torch function so that a call is recorded as one row (``describe(args, kwargs)`` gives
-    (label, layer, input shapes), or None to let it decompose into recorded ATen ops)."""
+    ``finish(out) -> (layer, input shapes)``, or None to let it decompose into recorded ATen ops)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        described = None if recorder.suppress else describe(args, kwargs)
-        if described is None:
+        finish = None if recorder.suppress else describe(args, kwargs)
+        if finish is None:
             return original(*args, **kwargs)
         recorder.suppress += 1
         try:
             out = original(*args, **kwargs)
         finally:
             recorder.suppress -= 1
-        recorder.add(*described)
+        layer, shapes = finish(out)
+        recorder.add(for_layer(layer).op, layer, shapes)
         return out
 
     return wrapper
 
 
-def _attention(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    q, k, v = (list(args) + [kwargs.get(n) for n in ("query", "key", "value")][len(args):])[:3]
-    return "attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape))
-
-
-def _einsum(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    equation, *operands = args
-    ops = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
-    if not isinstance(equation, str) or len(ops) != 2 or "..." in equation or "->" not in equation:
-        return None  # decomposes into recorded matmuls
-    return "einsum", Einsum(equation), tuple(tuple(t.shape) for t in ops)
-
-
-def _adaptive_avg_pool(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    x, size = args[0], args[1] if len(args) > 1 else kwargs["output_size"]
-    if x.dim() != 4:
-        return None
-    size = (size, size) if isinstance(size, int) else tuple(size)
-    h, w = (int(x.shape[2 + i]) if s is None else int(s) for i, s in enumerate(size))
-    return "adaptive_avgpool", AdaptiveAvgPool2d(output_size=(h, w)), (tuple(x.shape),)
-
-
-WHOLE_OPS = (
-    (F, "scaled_dot_product_attention", _attention),
-    (torch, "einsum", _einsum),
-    (F, "adaptive_avg_pool2d", _adaptive_avg_pool),
-)
-
-
 @contextlib.contextmanager
 def _whole_ops(recorder: _Recorder) -> Iterator[None]:
-    """Record attention, two-operand einsum and adaptive average pooling as one op each, as fvcore and
-    FlopCounterMode see them; on the meta device they would decompose (into matmuls, or a mean).
+    """Record the functions of ``bridge.functions`` (attention, two-operand einsum, adaptive pooling,
+    instance norm, recurrent layers, ...) as one op each, as fvcore and FlopCounterMode see them.
 
     The functions are wrapped for the run only, for callers that look them up through their module
-    (torch.nn.functional.X, torch.einsum), as torch's own modules do.
+    (torch.nn.functional.X, torch.einsum, torch._VF.lstm), as torch's own modules do.
     """
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in WHOLE_OPS]
-    for (owner, name, original), (_, _, describe) in zip(originals, WHOLE_OPS):
-        setattr(owner, name, _one_op(recorder, original, describe))
+    originals = [(*owner(name), describe) for name, describe in FUNCTIONS.items()]
+    saved = [(holder, attr, getattr(holder, attr)) for holder, attr, _ in originals]
+    for (holder, attr, original), (_, _, describe) in zip(saved, originals):
+        setattr(holder, attr, _one_op(recorder, original, describe))
     try:
         yield
     finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
+        for holder, attr, original in saved:
+            setattr(holder, attr, original)
 
 
 def _meta_like(t: torch.Tensor) -> torch.Tensor:
@@ -330,12 +303,13 @@ def _names(records: List[_Record], leaves: set) -> List[str]:
     return names
 
 
-def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]]) -> ParamCount:
+def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]], norm: bool = False) -> ParamCount:
+    """Params of one row; a norm's shift is a parameter, not a bias (biases are conv / linear ones)."""
     if not names:
         return ParamCount(0, 0, "")
     sizes = {n: product(shapes[n]) for n in names}
     total = sum(sizes.values())
-    biases = sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].endswith("bias"))
+    biases = 0 if norm else sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].startswith("bias"))  # bias, bias_ih_l0, ...
     terms = " + ".join(f"{n.rsplit('.', 1)[-1]} {'x'.join(map(str, shapes[n])) or '1'}" for n in names)
     return ParamCount(total, biases, f"{terms} = {format_int(total)}")
 
@@ -367,7 +341,7 @@ def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "in
     leaves = {n for n, m in model.named_modules() if n and not any(True for _ in m.children())}
     for node_name, r in zip(_names(run.records, leaves), run.records):
         _check(r, node_name)
-        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes)))
+        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes, for_layer(r.layer).kind == "norm")))
     groups = tuple((n, type(m).__name__) for n, m in model.named_modules() if n)
     batch = run.input_shape[0] if isinstance(inputs, Inputs) and inputs.factory and run.input_shape else batch
     return Graph(name, tuple(nodes), run.input_shape[1:], f"captured from {source or name}", source or name, groups, batch,
