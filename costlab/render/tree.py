@@ -1,0 +1,101 @@
+"""The cost tree of a report: model -> block -> branch -> layer, with subtotals and shares per level.
+
+Pure functions of an Analysis. Names are dotted paths (``inception_3a.b3.conv5x5``), so the tree
+falls out of the names: a node at level k groups the rows whose names share their first k parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..analysis import prefix
+from ..numbers import is_int
+
+AUTO_BLOCKS = 40  # the automatic depth: the deepest level with at most this many blocks
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """One row of the tree: a group (subtotal of its descendants) or a layer (``index``: its analysis row).
+
+    ``level`` 0 is a block at the report's depth; ``order`` is the position in network order;
+    shares are in % of the model's MACs and of the parent's MACs (None when symbolic or zero).
+    """
+
+    key: str
+    level: int
+    parent: Optional[int]
+    order: int
+    index: Optional[int]
+    macs: Any
+    params: int
+    activations: Any
+    share: Optional[float]
+    share_of_parent: Optional[float]
+    layers: int
+
+
+def depth_of(name: str) -> int:
+    """How many parts a name has: depth_of('inception_3a.b1.conv') == 3 ('#cat' counts as one)."""
+    level = 1
+    while prefix(name, level) != name:
+        level += 1
+    return level
+
+
+def block_count(analysis: Any, depth: int) -> int:
+    """How many distinct blocks the rows form at ``depth``."""
+    return len({prefix(r.name, depth) for r in analysis.rows})
+
+
+def auto_depth(analysis: Any, max_blocks: int = AUTO_BLOCKS) -> int:
+    """The deepest level with at most ``max_blocks`` blocks (at least 1): GoogLeNet 1, timm's
+    inception_v4 2 (features.0 ... features.21), ViT 2 (blocks.0 ... blocks.11)."""
+    deepest = max((depth_of(r.name) for r in analysis.rows), default=1)
+    best = 1
+    for depth in range(1, deepest + 1):
+        if block_count(analysis, depth) > max_blocks:
+            break
+        best = depth
+    return best
+
+
+def _share(part: Any, whole: Any) -> Optional[float]:
+    if is_int(part) and is_int(whole) and whole:
+        return 100.0 * part / whole
+    return None
+
+
+def cost_tree(analysis: Any, depth: int = 1) -> List[TreeNode]:
+    """The tree in network order (pre-order: a group before its children); the top level is the blocks
+    at ``depth``, each opening into the next name part down to the layers."""
+    rows = analysis.rows
+    total = analysis.total().macs
+    out: List[TreeNode] = []
+
+    def build(members: List[int], level: int, parent: Optional[int], parent_macs: Any) -> None:
+        groups: Dict[str, List[int]] = {}
+        for i in members:
+            groups.setdefault(prefix(rows[i].name, depth + level), []).append(i)
+        for key, idx in groups.items():
+            macs = sum((rows[i].macs for i in idx), 0)
+            params = sum(rows[i].params for i in idx)
+            acts = sum((rows[i].activations for i in idx), 0)
+            leaf = len(idx) == 1 and rows[idx[0]].name == key
+            node = TreeNode(key, level, parent, len(out), idx[0] if leaf else None, macs, params, acts,
+                            _share(macs, total), _share(macs, parent_macs), 1 if leaf else len(idx))
+            out.append(node)
+            if not leaf:
+                build(idx, level + 1, node.order, macs)
+
+    build(list(range(len(rows))), 0, None, total)
+    return out
+
+
+def blocks(analysis: Any, depth: int) -> List[Tuple[str, Any, int]]:
+    """(block name, MACs, params) per block at ``depth``, in network order."""
+    merged: Dict[str, List[Any]] = {}
+    for r in analysis.rows:
+        merged.setdefault(prefix(r.name, depth), []).append(r)
+    return [(k, sum((r.macs for r in rs), 0), sum(r.params for r in rs)) for k, rs in merged.items()]
