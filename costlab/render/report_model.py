@@ -9,7 +9,7 @@ from ..shapes import format_shape
 from .network import network
 from .svg import Bar, aggregate, bar_chart, nothing, step_chart
 from .table import shape_text
-from .tree import TreeNode, cost_tree
+from .tree import TreeNode, blocks, cost_tree, tree_depth
 from .vocabulary import canonical_op
 
 EXPAND_BELOW = 16  # models with at most this many rows open fully; bigger ones start with blocks collapsed
@@ -118,22 +118,22 @@ def _group_times(tree: Sequence[TreeNode], out: List[Dict[str, Any]], seconds: D
             item.update(ms=f"{item['ms_sum'] * 1e3:.3f}", ms_value=f"{item['ms_sum'] * 1e3:.6f}", tflops="", roof="")
 
 
-def charts(analysis: Any, tree: Sequence[TreeNode], prefix_id: str) -> List[str]:
-    """MACs and params per block, MACs by layer type, cumulative MACs: figures (or why there is nothing)."""
+def charts(analysis: Any, depth: int, prefix_id: str) -> List[str]:
+    """MACs and params per block at ``depth``, MACs by layer type, cumulative MACs: figures (or why there is nothing)."""
     name = analysis.model
     total = analysis.total()
     if not (is_int(total.macs) and is_int(total.activations)):
         return [nothing(f"{name}: charts", "the input is symbolic; pass numbers to --input to chart it")]
-    top = [n for n in tree if n.parent is None]
-    what = "blocks" if any(n.index is None for n in top) else "layers"
+    top = blocks(analysis, depth)
+    what = "layers" if len(top) == len(analysis.rows) else "blocks"
 
-    def block_bar(n: TreeNode, value: int, text: str) -> Bar:
-        tip = f"{n.key}\nMACs {si(n.macs)} ({_pct(n.share) or '0.0%'})\nparams {si(n.params)}"
-        return Bar(n.key, value, text, tip, n.key, "block")
+    def block_bar(key: str, m: int, p: int, value: int, text: str) -> Bar:
+        tip = f"{key}\nMACs {si(m)} ({100 * m / total.macs if total.macs else 0:.1f}%)\nparams {si(p)}"
+        return Bar(key, value, text, tip, key, "block")
 
-    macs = aggregate([block_bar(n, n.macs, f"{si(n.macs)} · {_pct(n.share)}") for n in top if n.macs], what=what)
-    params = aggregate([block_bar(n, n.params, si(n.params) + (f" · {100 * n.params / total.params:.1f}%" if total.params else ""))
-                        for n in top if n.params], what=what)
+    macs = aggregate([block_bar(k, m, p, m, f"{si(m)} · {100 * m / total.macs:.1f}%") for k, m, p in top if m], what=what)
+    params = aggregate([block_bar(k, m, p, p, si(p) + (f" · {100 * p / total.params:.1f}%" if total.params else ""))
+                        for k, m, p in top if p], what=what)
     by_op: Dict[str, List[int]] = {}
     for r in analysis.rows:
         by_op.setdefault(canonical_op(r.op), [0, 0, 0])
@@ -149,9 +149,9 @@ def charts(analysis: Any, tree: Sequence[TreeNode], prefix_id: str) -> List[str]
         running += r.macs
         points.append((r.name, running))
     return [
-        bar_chart(macs, f"{name}: MACs per {what[:-1]} (share of {si(total.macs)} MACs)", f"{prefix_id}-macs"),
-        bar_chart(params, f"{name}: params per {what[:-1]} (share of {si(total.params)} params)", f"{prefix_id}-params", "#2e9e6a"),
-        bar_chart(ops, f"{name}: MACs by layer type", f"{prefix_id}-ops", "#a452b8"),
+        bar_chart(macs, f"{name}: MACs per {what[:-1]} (share of {si(total.macs)} MACs)", f"{prefix_id}-macs", empty="no layer has MACs"),
+        bar_chart(params, f"{name}: params per {what[:-1]} (share of {si(total.params)} params)", f"{prefix_id}-params", "#2e9e6a", "no layer has params"),
+        bar_chart(ops, f"{name}: MACs by layer type", f"{prefix_id}-ops", "#a452b8", "no layer has MACs"),
         step_chart(points, f"{name}: cumulative MACs along the network", f"{prefix_id}-cumulative"),
     ]
 
@@ -162,7 +162,7 @@ def model_context(analysis: Any, index: int, depth: int, graph: Optional[Any], s
     from .data import analysis_dict
 
     t = analysis.total()
-    tree = cost_tree(analysis, depth)
+    tree = cost_tree(analysis, tree_depth(analysis, depth))
     timings = {m.name: m for m in profile.measured} if profile is not None else None
     rows = tree_rows(analysis, tree, statuses, timings)
     zero_layers = sum(1 for r in rows if not r["group"] and r["zero"])
@@ -171,7 +171,7 @@ def model_context(analysis: Any, index: int, depth: int, graph: Optional[Any], s
         "batch": analysis.batch, "mode": analysis.mode, "convention": analysis.convention, "depth": depth,
         "macs": format_int(t.macs), "macs_si": si(t.macs), "params": format_int(t.params), "params_si": si(t.params),
         "biases": format_int(t.biases), "activations": format_int(t.activations), "activations_si": si(t.activations),
-        "charts": charts(analysis, tree, f"m{index}"), "rows": rows, "verification": summary,
+        "charts": charts(analysis, depth, f"m{index}"), "rows": rows, "verification": summary,
         "layer_count": len(analysis.rows), "zero_layers": zero_layers, "block_count": sum(1 for n in tree if n.parent is None),
         "profile": profile, "timed": any("ms" in r for r in rows),
         "layers_json": analysis_dict(analysis)["layers"], "network": network(analysis, tree, graph),

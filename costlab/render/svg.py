@@ -69,10 +69,11 @@ def _bar(b: Bar, y: int, frac: float, color: str, height: int) -> str:
     )
 
 
-def bar_chart(bars: Sequence[Bar], caption: str, chart_id: str, color: str = COLORS[0]) -> str:
-    """Horizontal bars with names on the left and values beside them, in a captioned figure."""
+def bar_chart(bars: Sequence[Bar], caption: str, chart_id: str, color: str = COLORS[0], empty: str = "every value is 0") -> str:
+    """Horizontal bars with names on the left and values beside them, in a captioned figure
+    (``empty``: what to say instead when there is nothing to draw)."""
     if not bars or not any(b.value for b in bars):
-        return nothing(caption, "every value is 0")
+        return nothing(caption, empty)
     top = max(b.value for b in bars)
     height = ROW * len(bars) + 6
     parts = [f'<svg class="bars" id="{_a(chart_id)}" width="100%" height="{height}" role="img" aria-label="{_a(caption)}"'

@@ -61,6 +61,16 @@ def auto_depth(analysis: Any, max_blocks: int = AUTO_BLOCKS) -> int:
     return best
 
 
+def tree_depth(analysis: Any, depth: int) -> int:
+    """The tree's top level for blocks charted at ``depth``: the deepest level up to ``depth`` that still
+    groups something (fewer blocks than rows), so a small model opens into branches instead of being flat."""
+    rows = len(analysis.rows)
+    for d in range(depth, 0, -1):
+        if block_count(analysis, d) < rows:
+            return d
+    return 1
+
+
 def _share(part: Any, whole: Any) -> Optional[float]:
     if is_int(part) and is_int(whole) and whole:
         return 100.0 * part / whole
