@@ -39,9 +39,14 @@ def test_chart_files(cli, tmp_path):
         out = tmp_path / f"{kind}.svg"
         assert cli("chart", "googlenet", "--kind", kind, "-o", str(out)).exit_code == 0
         assert "<svg" in out.read_text()
+    cumulative = (tmp_path / "cumulative.svg").read_text()
+    assert ">1.2G<" in cumulative and ">layer (network order)<" in cumulative  # real text, K/M/G ticks
     png = tmp_path / "c.png"
+    assert cli("chart", "googlenet", "--kind", "cumulative", "-o", str(png)).exit_code == 0
+    header = png.read_bytes()
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(header[16:20], "big") == 1600  # an 8-inch figure at 200 dpi (HiDPI)
     assert cli("chart", "naive", "bottleneck", "-o", str(png)).exit_code == 0
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli("chart", "naive", "-o", str(tmp_path / "x.gif")).exit_code == 2
 
 
