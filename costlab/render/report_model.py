@@ -7,9 +7,10 @@ from typing import Any, Dict, List, Optional, Sequence
 from ..numbers import format_int, format_si, is_int
 from ..shapes import format_shape
 from .network import network
+from .report_rows import table_body
 from .svg import Bar, aggregate, bar_chart, nothing, step_chart
 from .table import shape_text
-from .tree import TreeNode, blocks, cost_tree, tree_depth
+from .tree import TreeNode, block_count, blocks, cost_tree, tree_depth
 from .vocabulary import canonical_op
 
 EXPAND_BELOW = 16  # models with at most this many rows open fully; bigger ones start with blocks collapsed
@@ -40,7 +41,7 @@ def _group_formula(node: TreeNode, children: List[TreeNode]) -> str:
 
 def _numbers(macs: Any, params: int, acts: Any) -> Dict[str, Any]:
     return {"macs": format_int(macs), "macs_si": si(macs), "macs_value": macs if is_int(macs) else 0,
-            "params": format_int(params), "params_si": si(params), "acts_si": si(acts), "acts_value": acts if is_int(acts) else 0}
+            "params": format_int(params), "params_value": params, "params_si": si(params), "acts_si": si(acts), "acts_value": acts if is_int(acts) else 0}
 
 
 def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[str, str]],
@@ -64,7 +65,6 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
             "zero": n.macs == 0 and n.params == 0, "hidden": n.level > 0 and not expand, "open": expand,
             **_numbers(n.macs, n.params, n.activations),
         }
-        item["block"] = n.key if parent is None else out[_root(tree, n)]["key"]
         if n.index is not None:
             r = rows[n.index]
             item.update(op=canonical_op(r.op), op_raw=r.op, formula=r.formula, index=n.index,
@@ -85,15 +85,10 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
     return out
 
 
-def _root(tree: Sequence[TreeNode], n: TreeNode) -> int:
-    while n.parent is not None:
-        n = tree[n.parent]
-    return n.order
-
-
 def _leaves(tree: Sequence[TreeNode], n: TreeNode, rows: Sequence[Any]) -> Any:
     first = last = None
-    for m in tree[n.order + 1:]:
+    for k in range(n.order + 1, len(tree)):
+        m = tree[k]
         if m.level <= n.level:
             break
         if m.index is not None:
@@ -165,15 +160,17 @@ def model_context(analysis: Any, index: int, depth: int, graph: Optional[Any], s
     tree = cost_tree(analysis, tree_depth(analysis, depth))
     timings = {m.name: m for m in profile.measured} if profile is not None else None
     rows = tree_rows(analysis, tree, statuses, timings)
+    timed = any("ms" in r for r in rows)
     zero_layers = sum(1 for r in rows if not r["group"] and r["zero"])
     return {
         "id": f"m{index}", "model": analysis.model, "description": analysis.description, "input": format_shape(analysis.input),
         "batch": analysis.batch, "mode": analysis.mode, "convention": analysis.convention, "depth": depth,
         "macs": format_int(t.macs), "macs_si": si(t.macs), "params": format_int(t.params), "params_si": si(t.params),
         "biases": format_int(t.biases), "activations": format_int(t.activations), "activations_si": si(t.activations),
-        "charts": charts(analysis, depth, f"m{index}"), "rows": rows, "verification": summary,
-        "layer_count": len(analysis.rows), "zero_layers": zero_layers, "block_count": sum(1 for n in tree if n.parent is None),
-        "profile": profile, "timed": any("ms" in r for r in rows),
+        "charts": charts(analysis, depth, f"m{index}"), "verification": summary,
+        "body": table_body(f"m{index}", rows, timed, bool(summary)),
+        "layer_count": len(analysis.rows), "zero_layers": zero_layers, "block_count": block_count(analysis, depth),
+        "profile": profile, "timed": timed,
         "layers_json": analysis_dict(analysis)["layers"], "network": network(analysis, tree, graph),
         "notes": _notes(analysis),
     }

@@ -4,6 +4,7 @@
   "use strict";
   var tooltip = document.getElementById("tooltip");
   var trees = {};
+  var LIMIT = 500;  /* rows shown at once until "show all" (a 10,000-row table stays quick) */
 
   function num(tr, key) { var v = tr.getAttribute("data-" + key); return v ? parseFloat(v) : 0; }
   function shapeSize(text) {
@@ -19,8 +20,9 @@
     this.section = table.closest("section");
     this.toolbar = this.section.querySelector(".toolbar[data-model]");
     this.body = table.tBodies[0];
-    this.nodes = [];
+    this.nodes = new Array(this.body.rows.length);
     var cols = {};
+    this.cols = cols;
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
       var b = th.querySelector("button.sort");
       if (b) { cols[b.getAttribute("data-key")] = i; }
@@ -33,29 +35,30 @@
         zero: tr.classList.contains("zero"), kids: [], toggle: tr.querySelector("button.toggle"),
         macs: num(tr, "macs"), params: num(tr, "params"), acts: num(tr, "acts"), share: num(tr, "share"),
         ms: num(tr, "ms"), tflops: num(tr, "tflops"), roof: num(tr, "roof"),
-        inSize: cols["in"] !== undefined ? shapeSize(tr.cells[cols["in"]].textContent) : 0,
-        outSize: cols.out !== undefined ? shapeSize(tr.cells[cols.out].textContent) : 0,
         status: cols.status !== undefined ? tr.cells[cols.status].textContent : ""
       };
       node.open = node.toggle ? node.toggle.getAttribute("aria-expanded") === "true" : false;
-      self.nodes.push(node);
+      self.nodes[node.order] = node;
     });
     this.roots = [];
     this.nodes.forEach(function (n) { (n.parent === null ? self.roots : self.nodes[n.parent].kids).push(n); });
     this.leaves = this.nodes.filter(function (n) { return !n.group; }).length;
-    this.state = { key: "macs", dir: -1, text: "", bar: null, hideZero: false };
+    /* the page opens as the server wrote it: cost first (MACs, largest first), at most LIMIT rows shown */
+    this.state = { key: "macs", dir: -1, text: "", bar: null, hideZero: false, limit: LIMIT };
     this.count = this.toolbar.querySelector(".count");
     this.chip = this.toolbar.querySelector(".chip");
+    this.more = this.toolbar.querySelector(".show-all");
     this.bind();
-    this.sort();
+    this.show();
   }
 
   Tree.prototype.value = function (n, key) {
     switch (key) {
       case "name": return n.name.toLowerCase();
       case "op": return n.op;
-      case "in": return n.inSize;
-      case "out": return n.outSize;
+      case "in": case "out":
+        if (n[key + "Size"] === undefined) { n[key + "Size"] = shapeSize(n.tr.cells[this.cols[key]].textContent); }
+        return n[key + "Size"];
       case "status": return n.status;
       case "order": return n.order;
       default: return n[key];
@@ -109,9 +112,9 @@
   };
 
   Tree.prototype.show = function () {
-    var self = this, p = this.passing(), shown = 0, matched = 0;
-    this.nodes.forEach(function (n, i) {
-      var visible;
+    var self = this, p = this.passing(), shown = 0, matched = 0, cut = 0;
+    Array.prototype.forEach.call(this.body.rows, function (tr) {
+      var i = +tr.getAttribute("data-order"), n = self.nodes[i], visible;
       if (p.filtering) {
         visible = n.group ? p.below[i] : p.pass[i];
       } else {
@@ -123,11 +126,14 @@
         n.toggle.setAttribute("aria-expanded", open ? "true" : "false");
         n.toggle.setAttribute("aria-label", (open ? "collapse " : "expand ") + n.name);
       }
-      n.tr.hidden = !visible;
+      if (visible && shown >= self.state.limit) { visible = false; cut++; }
+      if (n.tr.hidden === visible) { n.tr.hidden = !visible; }
       if (visible) { shown++; }
       if (p.pass[i]) { matched++; }
     });
     this.count.textContent = matched + " of " + this.leaves + " layers match, " + shown + " rows shown";
+    this.more.hidden = cut === 0;
+    this.more.textContent = "show " + cut + " more rows";
   };
 
   Tree.prototype.setBar = function (kind, value) {
@@ -146,6 +152,7 @@
     }
     if (this.state.hideZero && n.zero) { this.state.hideZero = false; this.toolbar.querySelector(".hide-zero").checked = false; }
     for (var q = n.parent; q !== null; q = this.nodes[q].parent) { this.nodes[q].open = true; }
+    this.state.limit = Infinity;
     this.show();
     Array.prototype.forEach.call(this.body.querySelectorAll("tr.target"), function (tr) { tr.classList.remove("target"); });
     n.tr.classList.add("target");
@@ -175,6 +182,7 @@
     tb.querySelector(".network-order").addEventListener("click", function () { self.state.key = "order"; self.state.dir = 1; self.sort(); });
     tb.querySelector(".expand-all").addEventListener("click", function () { self.nodes.forEach(function (n) { n.open = n.group; }); self.show(); });
     tb.querySelector(".collapse-all").addEventListener("click", function () { self.nodes.forEach(function (n) { n.open = false; }); self.show(); });
+    this.more.addEventListener("click", function () { self.state.limit = Infinity; self.show(); });
     tb.querySelector(".clear").addEventListener("click", function () { self.setBar(null, null); });
     Array.prototype.forEach.call(tb.querySelectorAll("button.export"), function (b) {
       b.addEventListener("click", function () { self.exportRows(b.getAttribute("data-format")); });
