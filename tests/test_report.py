@@ -168,6 +168,18 @@ def test_report_cli_and_atomic_write(cli, tmp_path):
     assert out.read_text() == before and [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
+def test_report_depth_option_and_automatic_depth(cli, tmp_path):
+    out = tmp_path / "d.html"
+    assert cli("report", "inception-v4", "-o", str(out)).exit_code == 0
+    html = out.read_text()
+    assert "layers in 25 blocks (depth 2)" in html  # automatic: features.0 ... features.21, global_pool, flatten, last_linear
+    assert len(re.findall(r'<g class="bar"[^>]*data-filter="features\.\d+"', html)) == 2 * 22  # MACs and params charts
+    assert cli("report", "googlenet", "--depth", "2", "-o", str(out)).exit_code == 0
+    # conv1 2 + pool1 2 + conv2 5 + pool2-pool5 4 + 9 inception blocks x (b1-b4, concat) 45 + dropout 1 + fc 2 + softmax 1 = 62
+    assert "143 layers in 62 blocks (depth 2)" in out.read_text()
+    assert cli("report", "googlenet", "--depth", "0", "-o", str(out)).exit_code == 2
+
+
 def test_report_with_verification(cli, tmp_path):
     pytest.importorskip("fvcore")
     out = tmp_path / "v.html"

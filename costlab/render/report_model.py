@@ -154,7 +154,7 @@ def charts(analysis: Any, depth: int, prefix_id: str) -> List[str]:
 def model_context(analysis: Any, index: int, depth: int, graph: Optional[Any], statuses: Optional[Dict[str, str]],
                   summary: str, profile: Optional[Any]) -> Dict[str, Any]:
     """Everything the template needs about one model (``depth``: the tree's top level and the block charts)."""
-    from .data import analysis_dict
+    from ..document import analysis_dict
 
     t = analysis.total()
     tree = cost_tree(analysis, tree_depth(analysis, depth))
