@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..blockdiff import _key, compare_blocks
@@ -71,16 +72,18 @@ def comparison_context(analyses: Sequence[Any], depths: Sequence[int]) -> Dict[s
             charts.append(bar_chart(bars, f"total {what} per model (against {first.model})", f"cmp-{what.lower()}"))
         groups = []
         for label, slots in aligned_blocks(analyses, depths):
-            if not any(s is not None and s[1] for s in slots):
-                continue
+            if sum(1 for s in slots if s is not None) < 2 or not any(s is not None and s[1] for s in slots):
+                continue  # a block only one model has is in that model's own charts
+            if re.search(r"[.#]\d+$", label):
+                continue  # 'features.3' names a position, not a block: it matches nothing in another architecture
             bars = [None if s is None else Bar(f"{a.model}: {s[0]}", s[1], f"{a.model} {_si(s[1])}",
                                                f"{s[0]} in {a.model}\nMACs {_si(s[1])}\nparams {_si(s[2])}", s[0], "block", f"m{i + 1}")
                     for i, (a, s) in enumerate(zip(analyses, slots))]
             groups.append((label, bars))
-        aligned = sum(1 for _, bars in groups if sum(b is not None for b in bars) > 1)
-        if aligned:
+        if groups:
             charts.append(grouped_chart(groups, [a.model for a in analyses],
-                                        f"MACs per block, blocks matched by name across models ({aligned} matched)", "cmp-blocks"))
+                                        f"MACs per block, for the {len(groups)} blocks found in two or more models (matched by name)",
+                                        "cmp-blocks"))
     diffs = []
     for a, depth in zip(analyses[1:], depths[1:]):
         rows = compare_blocks(first, a, min(depths[0], depth))

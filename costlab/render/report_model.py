@@ -82,7 +82,26 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
         out.append(item)
     if seconds:
         _group_times(tree, out, seconds)
+    if statuses is not None:
+        _group_statuses(tree, out)
     return out
+
+
+def _group_statuses(tree: Sequence[TreeNode], out: List[Dict[str, Any]]) -> None:
+    """A group's fvcore check: 'exact' when all its layers are, else the counts ('1 mismatch, 13 exact')."""
+    counts: Dict[int, Dict[str, int]] = {}
+    for n in tree:
+        if n.index is None or not out[n.order]["status"]:
+            continue
+        p = n.parent
+        while p is not None:
+            c = counts.setdefault(p, {})
+            c[out[n.order]["status"]] = c.get(out[n.order]["status"], 0) + 1
+            p = tree[p].parent
+    for order, c in counts.items():
+        worst = next((k for k in ("mismatch", "explained", "exact") if k in c), "exact")
+        out[order]["status"] = worst if len(c) == 1 else ", ".join(f"{v} {k}" for k, v in sorted(c.items()))
+        out[order]["status_class"] = worst
 
 
 def _leaves(tree: Sequence[TreeNode], n: TreeNode, rows: Sequence[Any]) -> Any:

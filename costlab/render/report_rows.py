@@ -64,7 +64,7 @@ def table_body(model_id: str, rows: Sequence[Dict[str, Any]], timed: bool, verif
         if timed:
             cells.append(f'<td class="num">{r.get("ms", "")}</td><td class="num">{r.get("tflops", "")}</td><td class="num">{r.get("roof", "")}</td>')
         if verified:
-            cells.append(f'<td class="status-{_e(r["status"])}">{_e(r["status"])}</td>')
+            cells.append(f'<td class="status-{_e(r.get("status_class", r["status"]))}">{_e(r["status"])}</td>')
         cells.append(f'<td class="formula">{_e(r["formula"])}</td>')
         parts.append(
             f'<tr id="{model_id}-r{r["order"]}" class="{cls}" data-order="{r["order"]}" data-parent="{r["parent"]}" '

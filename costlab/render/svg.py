@@ -89,26 +89,29 @@ def bar_chart(bars: Sequence[Bar], caption: str, chart_id: str, color: str = COL
 
 
 def grouped_chart(groups: Sequence[Tuple[str, Sequence[Optional[Bar]]]], series: Sequence[str], caption: str, chart_id: str) -> str:
-    """Per group (a block), one bar per series (a model), aligned; a missing block is an empty slot."""
+    """Per group (a block), one bar per series (a model) that has it, colour by series, on one scale."""
     values = [b.value for _, bars in groups for b in bars if b is not None]
     if not values or not any(values):
         return nothing(caption, "no block has MACs in any model")
     top = max(values)
-    n = len(series)
-    band = ROW * n + 8
-    height = band * len(groups) + 4
+    tops, y = [], 0
+    for _, bars in groups:
+        tops.append(y)
+        y += ROW * sum(b is not None for b in bars) + 8
+    height = y + 4
     legend = "".join(f'<span class="key"><i style="background:{COLORS[i % len(COLORS)]}"></i>{_a(s)}</span>' for i, s in enumerate(series))
     parts = [f'<svg class="bars grouped" id="{_a(chart_id)}" width="100%" height="{height}" role="img" aria-label="{_a(caption)}"'
              f' xmlns="http://www.w3.org/2000/svg" font-size="13" fill="currentColor">',
              f'<title>{_a(caption)}</title><svg x="0" width="{LABEL - 1}%" height="{height}">']
-    for g, (name, _) in enumerate(groups):
-        parts.append(f'<text x="0" y="{band * g + band / 2 + 4:g}">{_a(name)}</text>')
+    for (name, _), y0 in zip(groups, tops):
+        parts.append(f'<text x="0" y="{y0 + 18}">{_a(name)}</text>')
     parts.append(f'</svg><svg x="{LABEL}%" width="{BARS}%" height="{height}" overflow="visible">')
-    for g, (_, bars) in enumerate(groups):
-        for i, b in enumerate(bars):
-            if b is not None:
-                parts.append(_bar(b, band * g + 4 + ROW * i, b.value / top, COLORS[i % len(COLORS)], ROW - 4))
-        parts.append(f'<line x1="0" x2="100%" y1="{band * (g + 1)}" y2="{band * (g + 1)}" class="sep"/>')
+    for (_, bars), y0 in zip(groups, tops):
+        present = [(i, b) for i, b in enumerate(bars) if b is not None]
+        for k, (i, b) in enumerate(present):
+            parts.append(_bar(b, y0 + 4 + ROW * k, b.value / top, COLORS[i % len(COLORS)], ROW - 4))
+        y1 = y0 + ROW * len(present) + 8
+        parts.append(f'<line x1="0" x2="100%" y1="{y1}" y2="{y1}" class="sep"/>')
     parts.append("</svg></svg>")
     return _figure("".join(parts), caption, chart_id, f'<p class="legend">{legend}</p>')
 
