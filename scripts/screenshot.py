@@ -30,7 +30,8 @@ def main() -> None:
         page.goto(args.report.resolve().as_uri())
         if args.network:
             page.locator("#model-1 details.network summary").click()
-            page.locator("#model-1 details.network summary").scroll_into_view_if_needed()
+            page.locator("#model-1 .netbox svg").wait_for()
+            page.evaluate("document.querySelector('#model-1 details.network').scrollIntoView()")
         if args.expand:
             row = page.locator(f'table[data-model=m1] tr[data-name="{args.expand}"]')
             row.locator("button.toggle").click()

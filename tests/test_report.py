@@ -10,7 +10,7 @@ from costlab.layers import Activation, Conv2d
 from costlab.render.charts import compare_data, cumulative_data, layer_data, op_data
 from costlab.render.report import ProfileView, render_report
 from costlab.render.report_compare import differences, headline
-from costlab.render.svg import Bar, aggregate, bar_chart, step_chart
+from costlab.render.svg import Bar, aggregate, bar_chart, nice_ticks, step_chart
 from costlab.render.tree import auto_depth, block_count, cost_tree, tree_depth
 from costlab.render.vocabulary import canonical_op
 from costlab.shapes import parse_input
@@ -104,7 +104,11 @@ def test_chart_text_is_real_text_with_units_and_labels():
     assert 'data-tip="inception_3a\nMACs 128.0M (8.1%)\nparams 163.7K"' in html
     assert re.search(r'<svg class="bars" id="m1-macs"[^>]* role="img" aria-label="googlenet: MACs per block', html)
     assert "<figcaption>googlenet: cumulative MACs along the network" in html
-    assert "1e10" not in html and ">1.58G<" in html  # axis ticks in K/M/G
+    cumulative = html[html.index('id="m1-cumulative"'):]
+    assert "1e10" not in html and 'text-anchor="end">1.5G</text>' in cumulative  # axis ticks in K/M/G
+    # 1,582,671,872 / 4 = 395.7M, rounded up to a step of 5 x 10^8
+    assert nice_ticks(1_582_671_872) == [0, 500_000_000, 1_000_000_000, 1_500_000_000]
+    assert nice_ticks(3) == [0, 1, 2, 3] and nice_ticks(5_268_480) == [0, 2_000_000, 4_000_000]  # 1.3M -> a step of 2M
 
 
 def test_one_op_vocabulary():

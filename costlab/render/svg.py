@@ -116,6 +116,15 @@ def grouped_chart(groups: Sequence[Tuple[str, Sequence[Optional[Bar]]]], series:
     return _figure("".join(parts), caption, chart_id, f'<p class="legend">{legend}</p>')
 
 
+def nice_ticks(top: int, most: int = 5) -> List[int]:
+    """Round tick values from 0 up to ``top`` (steps of 1, 2, 2.5 or 5 x 10^k): nice_ticks(1_582_671_872) ==
+    [0, 500M, 1G, 1.5G]."""
+    raw = max(top / (most - 1), 1)
+    power = 10 ** (len(str(int(raw))) - 1)
+    step = next(int(m * power) for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return list(range(0, top + 1, max(step, 1)))
+
+
 def step_chart(points: Sequence[Tuple[str, int]], caption: str, chart_id: str, unit: str = "MACs") -> str:
     """Cumulative value along the network (x: layer position, y: running total) with K/M/G ticks;
     a hover target on every layer that adds to the total (up to 400)."""
@@ -133,10 +142,10 @@ def step_chart(points: Sequence[Tuple[str, int]], caption: str, chart_id: str, u
     coords.append(f"{n},{previous:.2f}")
     parts = [f'<svg class="steps" id="{_a(chart_id)}" width="100%" height="240" role="img" aria-label="{_a(caption)}"'
              f' xmlns="http://www.w3.org/2000/svg" font-size="13" fill="currentColor"><title>{_a(caption)}</title>']
-    for q in range(5):
-        y = 210 - 200 * q / 4
-        parts.append(f'<text x="11%" dx="-6" y="{y + 4:g}" text-anchor="end">{_a(format_si(top * q // 4, True))}</text>'
-                     f'<line x1="11%" x2="99%" y1="{y:g}" y2="{y:g}" class="grid"/>')
+    for tick in nice_ticks(top):
+        y = 210 - 200 * tick / top
+        parts.append(f'<text x="11%" dx="-6" y="{y + 4:.1f}" text-anchor="end">{_a(format_si(tick))}</text>'
+                     f'<line x1="11%" x2="99%" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
     parts.append(f'<text x="11%" y="234">layer 1</text><text x="99%" y="234" text-anchor="end">layer {n} (network order)</text>')
     parts.append(f'<svg x="11%" y="10" width="88%" height="200" viewBox="0 0 {n} 1000" preserveAspectRatio="none">'
                  f'<g transform="translate(0 1000) scale(1 -1)"><polyline points="{" ".join(coords)}" fill="none" stroke="{COLORS[0]}"'
