@@ -170,8 +170,26 @@ def test_csv_export_equals_costlab_analyze(open_page, reports, cli):
     assert lines == [line for i, line in enumerate(expected.splitlines()) if i == 0 or ",inception_4e.b3." in line]
 
 
+def test_chart_export_svg_and_png(open_page, reports):
+    page = open_page(reports["googlenet"])
+    figure = page.locator('figure[data-chart="m1-macs"]')
+    with page.expect_download() as download:
+        figure.locator('button[data-export="svg"]').click()
+    svg = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "m1-macs.svg" and svg.startswith("<svg")
+    assert ">inception_3a</text>" in svg and "128.0M · 8.1%" in svg  # the chart's own text, not pictures of it
+    with page.expect_download() as download:
+        figure.locator('button[data-export="png"]').click()
+    png = Path(download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png[16:20], "big")
+    assert width == round(2 * figure.locator("svg").first.bounding_box()["width"])  # drawn at twice the size, for HiDPI
+
+
 @pytest.mark.parametrize("width", [1440, 390])
 def test_widths_no_horizontal_scroll_and_readable_text(open_page, reports, width):
+    page = open_page(reports["googlenet"], width=width, height=844)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page = open_page(reports["pair"], width=width, height=844)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     sizes = page.evaluate("""() => Array.from(document.querySelectorAll('body, p, td, th, figcaption, label'))
