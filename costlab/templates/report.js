@@ -290,7 +290,8 @@
   }
 
   /* the network view: dagre lays out the graph when it is first opened */
-  function shadeOf(value, max) { return max > 0 && value > 0 ? 0.12 + 0.78 * Math.log1p(value) / Math.log1p(max) : 0.03; }
+  /* square-root scale: 12.8M next to 346.8M MACs still reads as about a fifth, and a zero stays pale */
+  function shadeOf(value, max) { return max > 0 && value > 0 ? 0.1 + 0.8 * Math.sqrt(value / max) : 0.03; }
   var SVGNS = "http://www.w3.org/2000/svg";
   function el(name, attrs, parent) {
     var e = document.createElementNS(SVGNS, name);
