@@ -189,3 +189,27 @@ def test_report_with_verification(cli, tmp_path):
     out = tmp_path / "v.html"
     assert cli("report", "inception", "--verify", "-o", str(out)).exit_code == 0
     assert 'class="status-exact"' in out.read_text()
+
+
+def test_network_view_data_has_the_inception_branches_and_residual_edges():
+    from costlab.render.network import network
+
+    graph = load_source("googlenet")
+    a = analyze(graph)
+    tree = cost_tree(a, 1)
+    net = network(a, tree, graph)
+    order = {n["name"]: n["id"] for n in net["nodes"]}
+    assert net["level"] == "layers" and len(net["nodes"]) == 143 + 1  # every layer, and the input
+    into = lambda name: sorted(src for src, dst in net["edges"] if dst == order[name])  # noqa: E731
+    # inception (3a) concatenates its four branches (paper Figure 2b)
+    assert into("inception_3a.concat") == sorted(order[f"inception_3a.{b}.relu"] for b in ("b1", "b2", "b3", "b4"))
+    fan_out = sorted(dst for src, dst in net["edges"] if src == order["pool2"])
+    assert fan_out == sorted(order[n] for n in ("inception_3a.b1.conv1x1", "inception_3a.b2.conv3x3_reduce",
+                                                "inception_3a.b3.conv5x5_reduce", "inception_3a.b4.pool"))
+    resnet = load_source("resnet50")
+    rnet = network(analyze(resnet), cost_tree(analyze(resnet), 2), resnet)
+    names = {n["id"]: n["name"] for n in rnet["nodes"]}
+    # ResNet-50's second bottleneck: its body (ending in bn3) and the identity shortcut from the block before meet
+    assert sorted(names[s] for s, d in rnet["edges"] if names[d] == "layer1.1.add") == ["layer1.0.relu", "layer1.1.bn3"]
+    chained = network(a, tree, None)  # no graph (a captured model records no data flow): execution order
+    assert chained["note"] and len(chained["edges"]) == 143

@@ -12,12 +12,19 @@ from ..graph import INPUT
 from ..numbers import format_si, is_int
 from .tree import TreeNode
 
-MAX_LAYER_NODES = 400  # above this, one node per block
+MAX_LAYER_NODES = 600  # above this, one node per block (Inception-v4's 493 layers take ~1-3 s to lay out)
 MAX_NODES = 1500  # above this, no drawing (dagre would take too long in the browser)
 
 
 def _num(x: Any) -> float:
     return float(x) if is_int(x) else 0.0
+
+
+def _label(name: str) -> str:
+    """A node's short name: the last part of its name, with the one before when the last is a position
+    ('features.5.branch3.0' -> 'branch3.0')."""
+    parts = name.split(".")
+    return ".".join(parts[-2:]) if parts[-1].isdigit() and len(parts) > 1 else parts[-1]
 
 
 def network(analysis: Any, tree: Sequence[TreeNode], graph: Optional[Any] = None) -> Dict[str, Any]:
@@ -54,7 +61,7 @@ def network(analysis: Any, tree: Sequence[TreeNode], graph: Optional[Any] = None
     nodes = [{"id": -1, "row": None, "name": "input", "label": "input", "op": "input", "macs": 0, "params": 0, "activations": 0, "text": ""}]
     for n in chosen:
         op = rows[n.index].op if n.index is not None else f"{n.layers} layers"
-        nodes.append({"id": n.order, "row": n.order, "name": n.key, "label": n.key.rsplit(".", 1)[-1] if level == "layers" else n.key,
+        nodes.append({"id": n.order, "row": n.order, "name": n.key, "label": _label(n.key) if level == "layers" else n.key,
                       "op": op, "macs": _num(n.macs), "params": n.params, "activations": _num(n.activations),
                       "text": f"{format_si(n.macs, True)} MACs, {format_si(n.params, True)} params"})
     return {"level": level, "nodes": nodes, "edges": edges, "note": note}
