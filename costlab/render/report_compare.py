@@ -82,7 +82,7 @@ def comparison_context(analyses: Sequence[Any], depths: Sequence[int]) -> Dict[s
             groups.append((label, bars))
         if groups:
             charts.append(grouped_chart(groups, [a.model for a in analyses],
-                                        f"MACs per block, for the {len(groups)} blocks found in two or more models (matched by name)",
+                                        f"MACs per block, blocks that two or more models have (matched by name): {len(groups)}",
                                         "cmp-blocks"))
     diffs = []
     for a, depth in zip(analyses[1:], depths[1:]):
