@@ -58,7 +58,7 @@ def network(analysis: Any, tree: Sequence[TreeNode], graph: Optional[Any] = None
     chosen = [n for n in tree if (n.parent is None if level == "blocks" else n.index is not None)]
     if len(chosen) > MAX_NODES:
         return {"level": level, "nodes": [], "edges": [], "note": f"{len(chosen)} {level}: too many to draw; choose a smaller --depth."}
-    nodes = [{"id": -1, "row": None, "name": "input", "label": "input", "op": "input", "macs": 0, "params": 0, "activations": 0, "text": ""}]
+    nodes: List[Dict[str, Any]] = [{"id": -1, "row": None, "name": "input", "label": "input", "op": "input", "macs": 0, "params": 0, "activations": 0, "text": ""}]
     for n in chosen:
         op = rows[n.index].op if n.index is not None else f"{n.layers} layers"
         nodes.append({"id": n.order, "row": n.order, "name": n.key, "label": _label(n.key) if level == "layers" else n.key,

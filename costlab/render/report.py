@@ -31,7 +31,7 @@ def report_depth(analysis: Any, depth: Optional[int] = None, max_blocks: int = A
 
 
 def _vendor(name: str) -> str:
-    return resources.files("costlab").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("costlab").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = None,

@@ -70,16 +70,16 @@ def comparison_context(analyses: Sequence[Any], depths: Sequence[int]) -> Dict[s
                         f"{a.model}\nMACs {row['macs_si']}\nparams {row['params_si']}\n{row['macs_ratio']}", f"#model-{i}", "model")
                     for i, (a, row) in enumerate(zip(analyses, table))]
             charts.append(bar_chart(bars, f"total {what} per model (against {first.model})", f"cmp-{what.lower()}"))
-        groups = []
+        groups: List[Tuple[str, List[Optional[Bar]]]] = []
         for label, slots in aligned_blocks(analyses, depths):
             if sum(1 for s in slots if s is not None) < 2 or not any(s is not None and s[1] for s in slots):
                 continue  # a block only one model has is in that model's own charts
             if re.search(r"[.#]\d+$", label):
                 continue  # 'features.3' names a position, not a block: it matches nothing in another architecture
-            bars = [None if s is None else Bar(f"{a.model}: {s[0]}", s[1], f"{a.model} {_si(s[1])}",
+            aligned: List[Optional[Bar]] = [None if s is None else Bar(f"{a.model}: {s[0]}", s[1], f"{a.model} {_si(s[1])}",
                                                f"{s[0]} in {a.model}\nMACs {_si(s[1])}\nparams {_si(s[2])}", s[0], "block", f"m{i + 1}")
                     for i, (a, s) in enumerate(zip(analyses, slots))]
-            groups.append((label, bars))
+            groups.append((label, aligned))
         if groups:
             charts.append(grouped_chart(groups, [a.model for a in analyses],
                                         f"MACs per block, blocks that two or more models have (matched by name): {len(groups)}",

@@ -21,13 +21,16 @@ def cost_first(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for r in rows:
         kids.setdefault(r["parent"], []).append(r)
     numeric = all(is_int(r["macs_value"]) for r in rows)
+
+    def key(r: Dict[str, Any]) -> Any:
+        return (-r["macs_value"], r["order"]) if numeric else r["order"]
+
     out: List[Dict[str, Any]] = []
-    stack = list(reversed(sorted(kids.get("", []), key=lambda r: (-r["macs_value"], r["order"]) if numeric else r["order"])))
+    stack = sorted(kids.get("", []), key=key)[::-1]  # a stack: the first to come out is the costliest
     while stack:
         r = stack.pop()
         out.append(r)
-        children = kids.get(r["order"], [])
-        stack.extend(reversed(sorted(children, key=lambda c: (-c["macs_value"], c["order"]) if numeric else c["order"])))
+        stack.extend(sorted(kids.get(r["order"], []), key=key)[::-1])
     return out
 
 
