@@ -54,6 +54,13 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
             kids.setdefault(n.parent, []).append(n)
     group_ops = dict(analysis.groups)
     expand = len(rows) <= EXPAND_BELOW
+    shapes: Dict[Any, str] = {}  # the same few shapes recur across thousands of rows
+
+    def shape(s: Any) -> str:
+        if s not in shapes:
+            shapes[s] = shape_text(s, batch)
+        return shapes[s]
+
     seconds: Dict[int, float] = {}
     out = []
     for n in tree:
@@ -68,7 +75,7 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
         if n.index is not None:
             r = rows[n.index]
             item.update(op=canonical_op(r.op), op_raw=r.op, formula=r.formula, index=n.index,
-                        ins=" ".join(shape_text(s, batch) for s in r.in_shapes), out=shape_text(r.out_shape, batch),
+                        ins=" ".join(shape(s) for s in r.in_shapes), out=shape(r.out_shape),
                         status=(statuses or {}).get(r.name.split("#", 1)[0], "exact" if statuses else ""))
             unit = r.name.split("#", 1)[0]
             measured = (timings or {}).pop(unit, None)
@@ -78,7 +85,7 @@ def tree_rows(analysis: Any, tree: Sequence[TreeNode], statuses: Optional[Dict[s
         else:
             first, last = _leaves(tree, n, rows)
             item.update(op=group_ops.get(n.key, "group"), op_raw="", formula=_group_formula(n, kids.get(n.order, [])), index="",
-                        ins=" ".join(shape_text(s, batch) for s in first.in_shapes), out=shape_text(last.out_shape, batch), status="")
+                        ins=" ".join(shape(s) for s in first.in_shapes), out=shape(last.out_shape), status="")
         out.append(item)
     if seconds:
         _group_times(tree, out, seconds)
