@@ -203,13 +203,8 @@ def model_context(analysis: Any, index: int, depth: int, graph: Optional[Any], s
 
 
 def _notes(analysis: Any) -> List[str]:
-    """Lines the reader must see: ops costlab could not count, capture assumptions (when the analysis has them)."""
-    notes = []
-    uncounted = [r for r in analysis.rows if r.op == "unsupported" or getattr(r.layer, "supported", True) is False]
-    if uncounted:
-        names = ", ".join(r.name for r in uncounted[:8]) + (" ..." if len(uncounted) > 8 else "")
-        notes.append(f"{len(uncounted)} op(s) costlab cannot count (0 MACs shown, not a real zero): {names}")
-    for attr in ("assumptions", "capture_assumptions"):
-        for line in getattr(analysis, attr, None) or ():
-            notes.append(str(line))
+    """Lines the reader must see: ops costlab could not count (never a silent zero) and the assumptions a
+    capture made (proposals after NMS, ...)."""
+    notes = [f"not counted (0 MACs shown, not a real zero): {u.text()}" for u in analysis.uncounted]
+    notes += [str(line) for line in analysis.assumptions]
     return notes
