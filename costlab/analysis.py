@@ -15,6 +15,7 @@ from .document import SCHEMA as SCHEMA  # re-exported: the schema name belongs t
 from .document import analysis_dict
 from .errors import FieldError, SpecError
 from .graph import INPUT, Graph
+from .inputs import InputSpec, plain_shape
 from .numbers import format_int
 from .registry import for_layer
 from .shapes import Dim, Shape, product
@@ -63,6 +64,81 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Uncounted:
+    """An op costlab could not count: its name (aten.upsample_bilinear2d), how often it ran, and where."""
+
+    op: str
+    count: int
+    modules: Tuple[str, ...]  # the modules it ran in, '(top level)' for the model's own forward
+
+    def text(self) -> str:
+        """'aten.upsample_bilinear2d x2 in classifier, (top level)'."""
+        return f"{self.op} x{self.count} in {', '.join(self.modules)}"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which ops an analysis counted: with a rule and a count, with a rule that counts 0 under the convention
+    (a ReLU under macs), and without a rule (never a silent zero: these are always shown)."""
+
+    counted: int = 0
+    zero: int = 0
+    uncounted: Tuple[Uncounted, ...] = ()
+
+    @property
+    def ops(self) -> int:
+        """Every op (row) of the analysis."""
+        return self.counted + self.zero + sum(u.count for u in self.uncounted)
+
+    @property
+    def fraction(self) -> Any:
+        """Ops with a rule / all ops, as an exact Fraction (1 when nothing is uncounted)."""
+        from fractions import Fraction
+
+        return Fraction(self.counted + self.zero, self.ops) if self.ops else Fraction(1)
+
+    @property
+    def basis_points(self) -> int:
+        """The fraction in hundredths of a percent, rounded down (10000 = 100%: every op has a rule)."""
+        return int(self.fraction * 10000)
+
+    def lines(self) -> List[str]:
+        """'not counted: aten.x x2 in a, b', one line per op; none when everything was counted."""
+        return [f"not counted: {u.text()}" for u in self.uncounted]
+
+
+def parse_coverage(text: Any) -> int:
+    """A required coverage, '100%' or '99.5%', in basis points (10000 = 100%); ValueError otherwise."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = str(text).strip()
+    try:
+        value = Decimal(raw[:-1] if raw.endswith("%") else "x")
+    except InvalidOperation:
+        raise ValueError(f"coverage is a percentage like \"100%\", got {text!r}") from None
+    if not 0 <= value <= 100 or (value * 100) != int(value * 100):
+        raise ValueError(f"coverage must be between 0% and 100% (at most two decimals), got {text!r}")
+    return int(value * 100)
+
+
+def coverage_of(rows: List[Row]) -> Coverage:
+    """The coverage of per-op rows (before any merging by depth)."""
+    counted = zero = 0
+    missing: Dict[str, Dict[str, int]] = {}
+    for row in rows:
+        if row.op == "unsupported":
+            module = row.name.split("#", 1)[0] or "(top level)"
+            where = missing.setdefault(str(getattr(row.layer, "kind", row.name)), {})
+            where[module] = where.get(module, 0) + 1
+        elif row.cost != 0:
+            counted += 1
+        else:
+            zero += 1
+    uncounted = tuple(Uncounted(op, sum(where.values()), tuple(where)) for op, where in missing.items())
+    return Coverage(counted, zero, uncounted)
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The cost of one model at one input, batch, mode and convention."""
 
@@ -74,6 +150,14 @@ class Analysis:
     rows: Tuple[Row, ...]
     description: str = ""
     groups: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    coverage: Coverage = Coverage()
+    assumptions: Tuple[str, ...] = ()  # what a capture assumed where it needed values (captured models)
+    inputs: str = ""  # the inputs, when more than one CxHxW image (captured models)
+
+    @property
+    def uncounted(self) -> Tuple[Uncounted, ...]:
+        """The ops costlab could not count (empty when every op has a rule)."""
+        return self.coverage.uncounted
 
     def total(self) -> Totals:
         """Totals over every row."""
@@ -98,7 +182,8 @@ class Analysis:
         for row in self.rows:
             merged.setdefault(prefix(row.name, depth), []).append(row)
         rows = tuple(_merge(key, rows, group_ops.get(key, "group")) for key, rows in merged.items())
-        return Analysis(self.model, self.input, self.batch, self.mode, self.convention, rows, self.description, self.groups)
+        return Analysis(self.model, self.input, self.batch, self.mode, self.convention, rows, self.description, self.groups,
+                        self.coverage, self.assumptions, self.inputs)
 
     def by_op(self) -> Dict[str, Totals]:
         """Totals per layer type, in order of first appearance."""
@@ -139,7 +224,7 @@ def _merge(name: str, rows: List[Row], op: str) -> Row:
 
 def analyze(
     graph: Graph,
-    input_shape: Optional[Shape] = None,
+    input_shape: Optional[InputSpec] = None,
     batch: Dim = 1,
     mode: str = "infer",
     convention: str = "macs",
@@ -153,9 +238,10 @@ def analyze(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     count = get_convention(convention).count
-    shape_in = tuple(input_shape) if input_shape is not None else graph.input_shape
-    if graph.batch is not None:
-        batch = graph.batch
+    if graph.batch is not None:  # captured: analysed at the input and batch it was captured at
+        batch, shape_in = graph.batch, graph.input_shape
+    else:
+        shape_in = tuple(plain_shape(input_shape, graph.source or graph.name) or graph.input_shape)
     shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
     rows: List[Row] = []
     for node in graph.nodes:
@@ -176,4 +262,5 @@ def analyze(
         row = Row(*fields, 0, node.layer)
         counted = count(row, mode)
         rows.append(row if counted == 0 else Row(*fields, counted, node.layer))
-    return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups)
+    return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups,
+                    coverage_of(rows), graph.assumptions, graph.inputs)

@@ -40,28 +40,35 @@ def _blocks(analysis: Analysis, depth: int) -> Dict[str, List[Any]]:
 
 
 def _features(rows: List[Any]) -> Tuple[Counter, int, int, int]:
-    kernels: Counter = Counter()
+    """Weighted layers as their families describe them ('3x3 conv'), norms (count, params), biases."""
+    from .registry import for_layer
+
+    layers: Counter = Counter()
+    norms = []
     for r in rows:
-        if r.op == "conv2d" and r.layer is not None:
-            kh, kw = r.layer.kernel
-            kernels[f"{kh}x{kw}"] += 1
-    norms = [r for r in rows if r.op in ("batchnorm", "layernorm", "groupnorm")]
-    biases = sum(r.biases for r in rows if r.op in ("conv2d", "linear"))
-    return kernels, len(norms), sum(r.params for r in norms), biases
+        if r.layer is None:
+            continue
+        entry = for_layer(r.layer)
+        if entry.kind == "norm":
+            norms.append(r)
+        elif entry.kind == "weighted" and callable(entry.describe):
+            layers[entry.describe(r.layer)] += 1
+    biases = sum(r.biases for r in rows)
+    return layers, len(norms), sum(r.params for r in norms), biases
 
 
 def explain(rows_a: List[Any], rows_b: List[Any], a: str, b: str) -> str:
-    """Why two blocks differ: conv kernel sizes, normalization layers, biases."""
+    """Why two blocks differ: weighted layers (kernel sizes, widths), normalization layers, biases."""
     (ka, na, npa, ba), (kb, nb, npb, bb) = _features(rows_a), _features(rows_b)
     reasons = []
     if ka != kb:
         only_a, only_b = ka - kb, kb - ka
         fmt = lambda c: ", ".join(f"{n} {k}" for k, n in sorted(c.items())) or "none"  # noqa: E731
-        reasons.append(f"conv kernels: {fmt(only_a)} in {a} vs {fmt(only_b)} in {b}")
+        reasons.append(f"layers: {fmt(only_a)} in {a} vs {fmt(only_b)} in {b}")
     if na != nb:
         reasons.append(f"normalization layers: {na} in {a} ({format_si(npa)} params) vs {nb} in {b} ({format_si(npb)} params)")
     if ba != bb:
-        reasons.append(f"conv/linear biases: {format_si(ba)} in {a} vs {format_si(bb)} in {b}")
+        reasons.append(f"biases: {format_si(ba)} in {a} vs {format_si(bb)} in {b}")
     return "; ".join(reasons)
 
 

@@ -23,7 +23,7 @@ from .errors import CostlabError
 from .numbers import format_int, format_si, parse_si
 
 LIMITS = ("macs", "params", "activations")
-ENTRY_KEYS = ("name", "source", "input", "batch", "mode", "blocks", *LIMITS)
+ENTRY_KEYS = ("name", "source", "input", "batch", "mode", "blocks", "coverage", *LIMITS)
 
 
 class ConfigError(CostlabError):
@@ -64,6 +64,8 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        if self.limit.quantity == "coverage":  # a minimum, in basis points (analysis.Coverage)
+            return self.measured >= self.limit.maximum
         return self.measured <= self.limit.maximum
 
     @property
@@ -73,6 +75,9 @@ class Outcome:
     def describe(self) -> str:
         """'googlenet: MACs 1,582,671,872 exceed the limit 1,500,000,000 (1.5G) by 82,671,872 (5.5%)'."""
         what = f"{self.limit.model}{' ' + self.block if self.block else ''}: {self.limit.quantity}"
+        if self.limit.quantity == "coverage":
+            return (f"{what} {self.measured / 100:g}% of ops counted, {'meets' if self.ok else 'below'} the required "
+                    f"{self.limit.maximum / 100:g}%")
         if self.ok:
             return f"{what} {format_int(self.measured)} within {format_si(self.limit.maximum)} ({format_si(self.headroom)} headroom)"
         over = -self.headroom
@@ -196,6 +201,13 @@ def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
             if q not in LIMITS:
                 raise ConfigError(f"{spot}.{q}: unknown key (allowed: {', '.join(LIMITS)})")
             limits.append(Limit(name, pattern, q, _limit_value(value, f"{spot}.{q}"), locator.line_of(index, pattern)))
+    if "coverage" in entry:
+        from .analysis import parse_coverage
+
+        try:
+            limits.append(Limit(name, "", "coverage", parse_coverage(entry["coverage"]), locator.line_of(index, "coverage")))
+        except ValueError as e:
+            raise ConfigError(f"{where}.coverage: {e}") from None
     if not limits:
         raise ConfigError(f"{where}: no limit given (set macs, params, activations or blocks)")
     return Budget(name, source, shape, batch, mode, tuple(limits))
@@ -206,6 +218,9 @@ def evaluate(budget: Budget, analysis: Any) -> List[Outcome]:
     outcomes = []
     totals = analysis.total()
     for limit in budget.limits:
+        if limit.quantity == "coverage":
+            outcomes.append(Outcome(limit, "", analysis.coverage.basis_points))
+            continue
         if not limit.pattern:
             outcomes.append(Outcome(limit, "", int(getattr(totals, limit.quantity))))
             continue
@@ -309,14 +324,18 @@ def find_config(start: Path) -> Path:
     raise ConfigError(f"no costlab.toml or pyproject.toml with [tool.costlab] in {start} or its parents (use --config)")
 
 
-def run_checks(config: Path, allow_code: bool = False) -> List[Outcome]:
-    """Read a config and check every budget in it; code references need ``allow_code`` (checked first)."""
+def run_checks(config: Path, allow_code: bool = False, analyses: Optional[List[Any]] = None) -> List[Outcome]:
+    """Read a config and check every budget in it; code references need ``allow_code`` (checked first).
+    Each analysis is appended to ``analyses`` when given."""
     budgets = read_config(config)
     if not allow_code:
         refuse_code(budgets, config)
     outcomes: List[Outcome] = []
     for budget in budgets:
-        outcomes += evaluate(budget, analyze_budget(budget))
+        analysis = analyze_budget(budget)
+        if analyses is not None:
+            analyses.append(analysis)
+        outcomes += evaluate(budget, analysis)
     return outcomes
 
 

@@ -8,7 +8,7 @@ recipes, never as separately stored numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 
 @dataclass(frozen=True)
@@ -44,36 +44,83 @@ register_convention(Convention("macs", "MACs", "multiply-accumulates of conv, li
 register_convention(Convention("flops", "FLOPs", "2 x macs: one multiply and one add per MAC", lambda r, mode: 2 * r.macs))
 
 
+@dataclass(frozen=True)
+class Rule:
+    """How another tool counts one row, as data: ``factor`` per MAC, per input element (the first
+    input), per output element, nothing (``zero``, with the tool's reason), or ``fn(row, mode)``."""
+
+    per: str  # "mac" | "input" | "output" | "zero" | "fn"
+    factor: int = 1
+    note: str = ""
+    fn: Optional[Callable[[Any, str], Any]] = None
+
+    def count(self, row: Any, mode: str) -> Any:
+        """This rule's count for ``row`` in ``mode``."""
+        if self.per == "mac":
+            return self.factor * row.macs
+        if self.per == "input":
+            return self.factor * _elements(row)
+        if self.per == "output":
+            from .shapes import product
+
+            return self.factor * product(row.out_shape)
+        if self.per == "fn":
+            return self.fn(row, mode)  # type: ignore[misc]
+        return 0
+
+
+def per_mac(factor: int = 1, note: str = "") -> Rule:
+    """``factor`` per MAC (conv, linear, matmul: fvcore 1, FlopCounterMode 2)."""
+    return Rule("mac", factor, note)
+
+
+def per_input(factor: int, note: str = "") -> Rule:
+    """``factor`` per element of the first input (fvcore's adaptive pooling: 1)."""
+    return Rule("input", factor, note)
+
+
+def per_output(factor: int, note: str = "") -> Rule:
+    """``factor`` per output element (fvcore's bilinear upsampling: 4)."""
+    return Rule("output", factor, note)
+
+
+def zero(note: str) -> Rule:
+    """The tool counts nothing for this op; ``note`` says why (no handler, or by design)."""
+    return Rule("zero", 0, note)
+
+
+def custom(fn: Callable[[Any, str], Any], note: str = "") -> Rule:
+    """A rule that needs the layer's fields or the mode: ``fn(row, mode)``."""
+    return Rule("fn", 1, note, fn)
+
+
 def _elements(row: Any) -> Any:
     from .shapes import product
 
     return product(row.in_shapes[0]) if row.in_shapes else 0
 
 
-def fvcore_count(row: Any, mode: str) -> Any:
-    """fvcore's FlopCountAnalysis rules (fvcore/nn/flop_count.py, jit_handles.py), applied to one row.
+def _rule_count(tool: str) -> Callable[[Any, str], Any]:
+    def count(row: Any, mode: str) -> Any:
+        from .registry import for_layer
 
-    conv, linear, matmul: one per MAC. batch norm: 2 per input element with affine (1 without) in
-    eval mode, 5 (4) in training mode. layer and group norm: 5 (4) per element. adaptive average
-    pool: 1 per input element. Everything else (pooling, activations, adds, softmax): 0.
-    Scaled dot-product attention is counted in MACs although fvcore cannot count it (it lists
-    aten::scaled_dot_product_attention as unsupported): `costlab verify` shows that difference.
-    """
-    op = row.op
-    if op in ("conv2d", "linear", "matmul", "attention", "attention_scores", "attention_values", "unembedding", "experts"):
-        return row.macs
-    affine = getattr(row.layer, "affine", True)
-    if op == "batchnorm":
-        if mode == "infer":
-            return _elements(row) * (2 if affine else 1)
-        return _elements(row) * (5 if affine else 4)
-    if op in ("layernorm", "groupnorm"):
-        return _elements(row) * (5 if affine else 4)
-    if op == "adaptive_avgpool":
-        return _elements(row)
-    if op == "einsum":
-        return fvcore_einsum(row)
-    return 0
+        if row.layer is None:
+            return 0
+        return for_layer(row.layer).rules[tool].count(row, mode)
+
+    return count
+
+
+fvcore_count = _rule_count("fvcore")
+fvcore_count.__doc__ = """fvcore's FlopCountAnalysis rules (fvcore/nn/flop_count.py, jit_handles.py), applied to one row.
+
+Each op family states its rule where it is registered: conv (any rank, transposed over input
+positions), linear, matmul, einsum: one per MAC; batch norm 2 per element in eval mode (1 without
+affine), 5 (4) in training; layer, group and instance norm 5 (4) per element; adaptive average pool
+2-D 1 per input element; upsample nearest 2-D 1 and bilinear 2-D 4 per output element; grid_sample 4
+per output element; everything else 0 (fvcore has no handler: LSTM, embeddings, 3-D upsampling, ...).
+fvcore cannot count scaled dot-product attention either: costlab keeps its MACs and `verify` explains it.
+"""
 
 
 def fvcore_einsum(row: Any) -> Any:
@@ -93,11 +140,11 @@ def fvcore_einsum(row: Any) -> Any:
     return math.floor(printed / 2)
 
 
-register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms and adaptive pooling (see README)", fvcore_count))
+register_convention(Convention("fvcore", "fvcore flops", "fvcore's rules: one per MAC, plus norms, adaptive pooling, upsampling, grid_sample (see README)", fvcore_count))
 register_convention(Convention(
     "torch", "FLOPs (torch)",
     "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv, matmul and attention, nothing else",
-    lambda r, mode: 2 * r.macs,
+    _rule_count("torch"),
 ))
 
 

@@ -63,6 +63,13 @@ def analysis_dict(analysis: Any) -> Dict[str, Any]:
         if with_cost:
             layer["cost"] = value(analysis.cost(row))
         doc["layers"].append(layer)
+    # coverage (additive keys: the rest of costlab.analysis/1 is unchanged): ops without a costlab rule,
+    # and, for captured models, the inputs when more than one image and what the capture assumed
+    doc["uncounted"] = [{"op": u.op, "count": u.count, "modules": list(u.modules)} for u in analysis.uncounted]
+    if analysis.inputs:
+        doc["inputs"] = analysis.inputs
+    if analysis.assumptions:
+        doc["assumptions"] = list(analysis.assumptions)
     return doc
 
 

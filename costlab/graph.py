@@ -48,6 +48,8 @@ class Graph:
     source: str = ""
     groups: Tuple[Tuple[str, str], ...] = ()  # (group name, block type), e.g. ("inception_3a", "inception")
     batch: Any = None  # captured graphs: the batch their shapes were recorded at
+    inputs: str = ""  # captured graphs fed more than one CxHxW image: the --input text (e.g. 'input_ids:128:int64')
+    assumptions: Tuple[str, ...] = ()  # captured graphs: what the capture assumed where values were needed
 
     def group_op(self, name: str) -> Optional[str]:
         """The block type of a group name ('inception'), or None."""

@@ -33,16 +33,17 @@ def format_int(value: Any) -> str:
     return expr_text(value)
 
 
-def format_si(value: Any) -> str:
+def format_si(value: Any, keep_zeros: bool = False) -> str:
     """Short SI form: 112,896,000 -> '112.9M', 1,498,376,192 -> '1.5G', 999 -> '999'.
 
-    Two decimals below 10 of a unit, one above, trailing zeros dropped; units K, M, G, T, P, E, and
-    scientific notation from 1000E (10^21) on ('3.15e+21'). Symbolic values are returned as their
-    formula text.
+    Two decimals below 10 of a unit, one above, trailing zeros dropped unless ``keep_zeros`` (then
+    numbers side by side show the same digits: '7.00M' beside '6.62M', for report columns and charts);
+    units K, M, G, T, P, E, and scientific notation from 1000E (10^21) on ('3.15e+21'). Symbolic values
+    are returned as their formula text.
     """
     if not is_int(value):
         if isinstance(value, float):
-            return format_si(round(value)) if math.isfinite(value) else str(value)
+            return format_si(round(value), keep_zeros) if math.isfinite(value) else str(value)
         return expr_text(value)
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
@@ -55,7 +56,7 @@ def format_si(value: Any) -> str:
             return sign + _scientific(magnitude)
         index += 1
         text = _scaled(magnitude, _SUFFIXES[index][1])
-    return f"{sign}{text.rstrip('0').rstrip('.')}{_SUFFIXES[index][0]}"
+    return f"{sign}{text if keep_zeros else text.rstrip('0').rstrip('.')}{_SUFFIXES[index][0]}"
 
 
 def _scaled(magnitude: int, scale: int) -> str:

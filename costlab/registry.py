@@ -1,13 +1,19 @@
-"""The one registry of layer types: op name -> (layer dataclass, cost formula).
+"""The one registry of op families: spec name -> everything the rest of costlab knows about the op.
 
 Modelled on ``register_flop_formula`` in PyTorch's torch/utils/flop_counter.py: a decorator that
-refuses duplicates, so each op has exactly one formula.
+refuses duplicates, so each op has exactly one formula. One ``register`` call carries the layer
+dataclass, its cost formula (any rank), the other tools' counting rules as data (``fvcore``,
+``torch``: see ``costlab.conventions.Rule``), how width sweeps scale it (``widen``), how block diffs
+describe it (``describe``), and the names the torch bridge captures it under (``aten``: ATen op
+names; ``functions``: torch functions recorded as one op). The bridge keeps its capture handlers and
+torch builders in decorator registries keyed by those names and classes; a test checks that every
+registered op has all of these, or an explicit ``NA("why")``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type, Union
 
 from .shapes import Shape
 
@@ -15,11 +21,25 @@ Formula = Callable[[Any, Tuple[Shape, ...]], "LayerCost"]
 
 
 @dataclass(frozen=True)
+class NA:
+    """An explicit "not applicable" for one part of a registration, with the reason."""
+
+    reason: str
+
+
+# widen: how a width multiplier scales a layer: fn(layer, factor, in_channels, head) -> layer, or FOLLOWS
+# (head: no weighted layer reads its output, as a classifier's; in_channels: before widening)
+FOLLOWS = NA("has no width of its own: its output follows its input")
+Widen = Union[Callable[[Any, float, Any, bool], Any], NA]
+
+
+@dataclass(frozen=True)
 class LayerCost:
     """What one layer costs for given input shapes.
 
-    macs: multiply-accumulates; params: weights + biases (+ BN affine); biases: the bias part of
-    params; the formula strings are built from the same numbers.
+    macs: multiply-accumulates; params: weights + biases (+ norm affine); biases: the bias part of
+    params (conv, linear and recurrent biases; norm shifts are params, not biases); the formula
+    strings are built from the same numbers.
     """
 
     out_shape: Shape
@@ -33,7 +53,11 @@ class LayerCost:
 
 @dataclass(frozen=True)
 class LayerType:
-    """A registered op: its spec name, dataclass, formula, and how many inputs it takes."""
+    """A registered op: its spec name, dataclass, formula, input count, and its family's facts.
+
+    kind: 'weighted' (has a width: conv, linear, ...), 'norm', 'pool', 'resample', 'wiring',
+    'elementwise', 'lookup', 'recorded'.
+    """
 
     op: str
     cls: type
@@ -42,6 +66,12 @@ class LayerType:
     max_inputs: Optional[int]
     doc: str
     internal: bool = False  # created by the torch bridge only; not accepted in spec files
+    kind: str = ""
+    rules: Dict[str, Any] = field(default_factory=dict)  # convention name -> conventions.Rule
+    widen: Optional[Widen] = None
+    describe: Optional[Union[Callable[[Any], str], NA]] = None
+    aten: Union[Tuple[str, ...], NA, None] = None
+    functions: Tuple[str, ...] = ()
 
 
 _BY_OP: Dict[str, LayerType] = {}
@@ -50,9 +80,18 @@ _ALIASES: Dict[str, str] = {}
 
 
 def register(
-    op: str, cls: Type[Any], *, aliases: Tuple[str, ...] = (), inputs: Tuple[int, Optional[int]] = (1, 1), internal: bool = False
+    op: str, cls: Type[Any], *, aliases: Tuple[str, ...] = (), inputs: Tuple[int, Optional[int]] = (1, 1), internal: bool = False,
+    kind: str = "", fvcore: Any = None, torch: Any = None, widen: Optional[Widen] = None,
+    describe: Optional[Union[Callable[[Any], str], NA]] = None, aten: Union[Tuple[str, ...], NA, None] = None,
+    functions: Tuple[str, ...] = (),
 ) -> Callable[[Formula], Formula]:
-    """Register ``formula`` for layers of ``cls`` under the spec name ``op`` (and ``aliases``)."""
+    """Register ``formula`` for layers of ``cls`` under the spec name ``op`` (and ``aliases``).
+
+    fvcore / torch: how fvcore's FlopCountAnalysis and torch's FlopCounterMode count the op
+    (``conventions.Rule``); widen: ``fn(layer, factor, in_channels, head) -> layer`` or ``FOLLOWS``;
+    describe: ``fn(layer) -> 'conv 3x3'`` for block diffs, or ``NA``; aten: the ATen op names the
+    bridge captures as this layer; functions: torch functions recorded as one op of this layer.
+    """
 
     def decorate(formula: Formula) -> Formula:
         for name in (op, *aliases):
@@ -60,7 +99,9 @@ def register(
                 raise RuntimeError(f"layer type {name!r} is registered twice")
         if cls in _BY_CLASS:
             raise RuntimeError(f"{cls.__name__} already has a formula")
-        entry = LayerType(op, cls, formula, inputs[0], inputs[1], (cls.__doc__ or "").strip().splitlines()[0], internal)
+        rules = {name: rule for name, rule in (("fvcore", fvcore), ("torch", torch)) if rule is not None}
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        entry = LayerType(op, cls, formula, inputs[0], inputs[1], doc, internal, kind, rules, widen, describe, aten, functions)
         _BY_OP[op] = entry
         _BY_CLASS[cls] = entry
         for alias in aliases:
@@ -82,8 +123,11 @@ def lookup(op: str) -> Optional[LayerType]:
 
 def for_layer(layer: Any) -> LayerType:
     """The layer type of a layer instance (KeyError if its class has no formula)."""
-    _ensure_loaded()
-    return _BY_CLASS[type(layer)]
+    try:
+        return _BY_CLASS[type(layer)]
+    except KeyError:
+        _ensure_loaded()
+        return _BY_CLASS[type(layer)]
 
 
 def all_types() -> Iterator[LayerType]:

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from . import zoo
 from .errors import CostlabError
 from .graph import Graph
-from .shapes import Shape
+from .inputs import InputSpec
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 
@@ -20,11 +20,12 @@ def is_reference(source: str) -> bool:
     return not zoo.has(source) and not (path.suffix.lower() in SPEC_SUFFIXES or path.is_file()) and ":" in source
 
 
-def load_source(source: str, input_shape: Optional[Shape] = None, batch: Any = 1, mode: str = "infer") -> Graph:
+def load_source(source: str, input_shape: Optional[InputSpec] = None, batch: Any = 1, mode: str = "infer") -> Graph:
     """The graph for ``source``: 'googlenet', 'my_net.yaml', or 'torchvision:googlenet' / 'pkg.mod:factory'.
 
-    Spec graphs do not depend on the other arguments (``analyze`` applies them); a PyTorch model is
-    captured at that input, batch and mode.
+    Spec graphs do not depend on the other arguments (``analyze`` applies them, and refuses inputs other
+    than one CxHxW image); a PyTorch model is captured at that input (several tensors, integer ids, keyword
+    arguments or an inputs factory: see ``costlab.inputs``), batch and mode.
     """
     if zoo.has(source):
         return zoo.load(source)

@@ -135,12 +135,17 @@ def largest_within(points: List[Point], budget: int, by: str = "resolution") -> 
 
 
 def widen(graph: Graph, factor: float) -> Graph:
-    """The graph with every conv's and hidden linear layer's output channels scaled by ``factor``
-    (rounded, at least 1); the classifier (a linear layer no weighted layer follows) keeps its outputs.
-    Depthwise convs (groups == channels) follow their input; other grouped convs are not supported."""
+    """The graph with every layer that has a width scaled by ``factor``, as its op family says
+    (``widen`` in its registration: conv and transposed conv output channels, linear and recurrent
+    widths, embedding sizes; rounded, at least 1). A classifier (a linear layer no weighted layer
+    follows) keeps its outputs; depthwise convs follow their input; other grouped convs are refused."""
     from dataclasses import replace
 
-    from .layers import Conv2d, Linear
+    from .errors import FieldError
+    from .registry import for_layer
+
+    def scales(layer: object) -> bool:
+        return callable(for_layer(layer).widen)
 
     readers: dict = {}
     for node in graph.nodes:
@@ -148,20 +153,18 @@ def widen(graph: Graph, factor: float) -> Graph:
             readers.setdefault(ref, []).append(node)
     feeds_weighted: dict = {}
     for node in reversed(graph.nodes):
-        feeds_weighted[node.name] = any(isinstance(r.layer, (Conv2d, Linear)) or feeds_weighted.get(r.name, False)
-                                        for r in readers.get(node.name, []))
-    channels = analyze(graph).rows  # input channels of each conv, to recognise depthwise ones
-    in_channels = {r.name: r.in_shapes[0][1] for r in channels if r.in_shapes and len(r.in_shapes[0]) > 1}
+        feeds_weighted[node.name] = any(scales(r.layer) or feeds_weighted.get(r.name, False) for r in readers.get(node.name, []))
+    rows = analyze(graph).rows  # input channels of each layer before widening (depthwise convs follow them)
+    in_channels = {r.name: r.in_shapes[0][1] for r in rows if r.in_shapes and len(r.in_shapes[0]) > 1}
     nodes = []
     for node in graph.nodes:
         layer = node.layer
-        if isinstance(layer, Conv2d):
-            if layer.groups > 1 and not (layer.groups == layer.out_channels == in_channels.get(node.name)):
-                raise CostlabError(f"{graph.name}: layer '{node.name}': a width multiplier does not support grouped convs")
-            out = max(1, round(layer.out_channels * factor))
-            layer = replace(layer, out_channels=out, groups=out if layer.groups > 1 else 1)
-        elif isinstance(layer, Linear) and feeds_weighted[node.name]:
-            layer = replace(layer, out_features=max(1, round(layer.out_features * factor)))
+        rule = for_layer(layer).widen
+        if callable(rule):
+            try:
+                layer = rule(layer, factor, in_channels.get(node.name), not feeds_weighted[node.name])
+            except FieldError as e:
+                raise CostlabError(f"{graph.name}: layer '{node.name}': field '{e.field}': {e.message}") from None
         nodes.append(replace(node, layer=layer))
     return replace(graph, nodes=tuple(nodes), name=f"{graph.name} x{factor:g}")
 

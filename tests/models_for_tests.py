@@ -36,7 +36,7 @@ def flipper() -> nn.Module:
 
 
 def upsampler() -> nn.Module:
-    """nn.Upsample: fvcore counts it (1 per output element), costlab has no formula for it."""
+    """nn.Upsample (nearest): fvcore counts 1 per output element; costlab 0 MACs, and fvcore's rule under --convention fvcore."""
     return nn.Sequential(nn.Conv2d(3, 4, 3), nn.Upsample(scale_factor=2))
 
 

@@ -57,8 +57,9 @@ def test_json_contract_and_byte_identical(cli):
     second = cli("analyze", "googlenet", "--format", "json").output
     assert first == second
     doc = json.loads(first)
-    assert list(doc) == ["schema", "model", "input", "batch", "mode", "convention", "totals", "layers"]
-    assert doc["schema"] == "costlab.analysis/1"
+    # 'uncounted' (ops without a costlab rule) is additive: the keys before it are the /1 contract, unchanged
+    assert list(doc) == ["schema", "model", "input", "batch", "mode", "convention", "totals", "layers", "uncounted"]
+    assert doc["schema"] == "costlab.analysis/1" and doc["uncounted"] == []
     assert list(doc["totals"]) == ["macs", "params", "biases", "activations"]
     assert list(doc["layers"][0]) == ["name", "op", "in_shapes", "out_shape", "macs", "params", "biases", "activations", "formula"]
     assert doc["totals"]["macs"] == 1_582_671_872 and isinstance(doc["totals"]["macs"], int)

@@ -96,8 +96,8 @@ def test_adaptive_and_global_pool():
 
 def test_batch_norm_params():
     a = run([{"type": "batchnorm"}, {"type": "batchnorm", "affine": False}], "16x4x4")
-    # affine: scale and shift per channel = 2 x 16 = 32 params, 16 of them the shift ("bias")
-    assert [(r.params, r.biases) for r in a.rows] == [(32, 16), (0, 0)]
+    # affine: scale and shift per channel = 2 x 16 = 32 params; the shift is a parameter, not a conv/linear bias
+    assert [(r.params, r.biases) for r in a.rows] == [(32, 0), (0, 0)]
     assert all(r.macs == 0 for r in a.rows)
 
 

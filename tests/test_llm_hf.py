@@ -85,3 +85,25 @@ def test_moe_macs_equal_flop_counter_mode_on_the_cpu() -> None:
     assert 2 * sum(r.macs for r in rows) == total
     for module, flops in per_module.items():
         assert 2 * _subtree(rows, module, "macs") == flops, module
+
+
+@pytest.mark.parametrize("name", ["llama", "mistral", "mixtral", "gpt2", "t5"])
+@pytest.mark.parametrize("context", [0, 5])
+def test_costlab_builds_its_transformer_graphs_as_torch_modules(name: str, context: int) -> None:
+    """costlab's own torch builders (costlab/bridge/build_transformer.py): the built module holds the
+    graph's parameters, and FlopCounterMode counts 2 x the graph's MACs (the torch convention), in
+    prefill and in a decode step with 5 cached tokens."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from costlab.bridge.build import build
+
+    graph = graph_of(TINY[name])
+    if context:
+        graph = with_context(graph, context)
+    analysis = analyze(graph)
+    module = build(graph)
+    with FlopCounterMode(display=False) as counter:
+        module(torch.zeros(analysis.rows[0].in_shapes[0], dtype=torch.long))
+    assert counter.get_total_flops() == analyze(graph, convention="torch").total_cost() == 2 * analysis.total().macs
+    assert sum(p.numel() for p in module.parameters()) == analysis.total().params

@@ -1,5 +1,7 @@
 """Bytes, intensity and the roofline (exact, pure), and measured profiles on the CPU (run, not timed against targets)."""
 
+import re
+
 import pytest
 
 from costlab import analyze, load_source
@@ -62,4 +64,5 @@ def test_roofline_in_chart_and_report(cli, tmp_path):
     report = tmp_path / "r.html"
     assert cli("report", "bottleneck", "--profile", "-o", str(report)).exit_code == 0
     html = report.read_text()
-    assert "Measured (costlab profile)" in html and html.count("<svg") == 4  # 3 cost charts + the roofline
+    assert "Measured (costlab profile)" in html and ">bottleneck: roofline<" in html  # the roofline chart, its title as text
+    assert 'data-key="ms"' in html and re.search(r'data-name="conv5x5"[^>]*data-ms="[\d.]+"', html)  # timings as columns

@@ -77,7 +77,7 @@ def test_yaml_loading_never_runs_code(tmp_path):
 
 BAD = [
     # (layers, input, expected "layer 'X': field 'Y'" part)
-    ([{"type": "conv3d", "name": "c"}], "3x8x8", "layer 'c': field 'type'"),
+    ([{"type": "conv4d", "name": "c"}], "3x8x8", "layer 'c': field 'type'"),
     ([{"type": "conv2d", "name": "c", "out_channels": -4, "kernel": 3}], "3x8x8", "layer 'c': field 'out_channels'"),
     ([{"type": "conv2d", "name": "c", "kernel": 3}], "3x8x8", "layer 'c': field 'out_channels': is required"),
     ([{"type": "conv2d", "name": "c", "out_channels": 4, "kernel": 9}], "3x8x8", "layer 'c': field 'kernel'"),

@@ -10,21 +10,25 @@ formulas as spec files; attention, einsum and adaptive pooling are recorded as o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from ..errors import CostlabError
 from ..graph import Graph, Node, ParamCount
-from ..layers import AdaptiveAvgPool2d, Attention, Einsum, Recorded
+from ..inputs import Inputs, InputSpec
+from ..layers import Recorded
 from ..numbers import format_int
 from ..registry import for_layer
 from ..shapes import product
+from .datadep import fake_for, model_limits, meta_stand_ins
+from .functions import FUNCTIONS, owner
+from .inputs import SEED, example_args, first_shape
 from .ops import convert
 
 
@@ -62,6 +66,16 @@ class _Recorder:
         self.stack: List[_Frame] = [_Frame("", model, None)]
         self.records: List[_Record] = []
         self.suppress = 0
+        self.assumed: Dict[Tuple[str, str], int] = {}
+
+    def assume(self, text: str) -> None:
+        """Note an assumption made where the running module needed values the meta device does not have."""
+        key = (self.stack[-1].name, text)
+        self.assumed[key] = self.assumed.get(key, 0) + 1
+
+    def assumptions(self) -> Tuple[str, ...]:
+        """The assumptions of this run in words, one per module and kind, with how often each was made."""
+        return tuple(f"{module or '(top level)'}: {text} (x{count})" for (module, text), count in self.assumed.items())
 
     # module hooks (global: registered for the run only)
     def enter(self, module: nn.Module, args: Tuple[Any, ...]) -> None:
@@ -130,75 +144,52 @@ class _Dispatch(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        self.recorder.op(func, args, kwargs, out)
-        return out
+        fake = fake_for(func, args)
+        if fake is None:
+            out = func(*args, **kwargs)
+            self.recorder.op(func, args, kwargs, out)
+            return out
+        self.recorder.assume(fake[0])  # a selection of indices: no arithmetic, no row
+        return fake[1](args, kwargs)
 
 
 def _one_op(recorder: _Recorder, original: Any, describe: Any) -> Any:
     """Wrap a torch function so that a call is recorded as one row (``describe(args, kwargs)`` gives
-    (label, layer, input shapes), or None to let it decompose into recorded ATen ops)."""
+    ``finish(out) -> (layer, input shapes)``, or None to let it decompose into recorded ATen ops)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        described = None if recorder.suppress else describe(args, kwargs)
-        if described is None:
+        finish = None if recorder.suppress else describe(args, kwargs)
+        if finish is None:
             return original(*args, **kwargs)
         recorder.suppress += 1
         try:
             out = original(*args, **kwargs)
         finally:
             recorder.suppress -= 1
-        recorder.add(*described)
+        layer, shapes = finish(out)
+        recorder.add(for_layer(layer).op, layer, shapes)
         return out
 
     return wrapper
 
 
-def _attention(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    q, k, v = (list(args) + [kwargs.get(n) for n in ("query", "key", "value")][len(args):])[:3]
-    return "attention", Attention(), (tuple(q.shape), tuple(k.shape), tuple(v.shape))
-
-
-def _einsum(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    equation, *operands = args
-    ops = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
-    if not isinstance(equation, str) or len(ops) != 2 or "..." in equation or "->" not in equation:
-        return None  # decomposes into recorded matmuls
-    return "einsum", Einsum(equation), tuple(tuple(t.shape) for t in ops)
-
-
-def _adaptive_avg_pool(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    x, size = args[0], args[1] if len(args) > 1 else kwargs["output_size"]
-    if x.dim() != 4:
-        return None
-    size = (size, size) if isinstance(size, int) else tuple(size)
-    h, w = (int(x.shape[2 + i]) if s is None else int(s) for i, s in enumerate(size))
-    return "adaptive_avgpool", AdaptiveAvgPool2d(output_size=(h, w)), (tuple(x.shape),)
-
-
-WHOLE_OPS = (
-    (F, "scaled_dot_product_attention", _attention),
-    (torch, "einsum", _einsum),
-    (F, "adaptive_avg_pool2d", _adaptive_avg_pool),
-)
-
-
 @contextlib.contextmanager
 def _whole_ops(recorder: _Recorder) -> Iterator[None]:
-    """Record attention, two-operand einsum and adaptive average pooling as one op each, as fvcore and
-    FlopCounterMode see them; on the meta device they would decompose (into matmuls, or a mean).
+    """Record the functions of ``bridge.functions`` (attention, two-operand einsum, adaptive pooling,
+    instance norm, recurrent layers, ...) as one op each, as fvcore and FlopCounterMode see them.
 
     The functions are wrapped for the run only, for callers that look them up through their module
-    (torch.nn.functional.X, torch.einsum), as torch's own modules do.
+    (torch.nn.functional.X, torch.einsum, torch._VF.lstm), as torch's own modules do.
     """
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in WHOLE_OPS]
-    for (owner, name, original), (_, _, describe) in zip(originals, WHOLE_OPS):
-        setattr(owner, name, _one_op(recorder, original, describe))
+    originals = [(*owner(name), describe) for name, describe in FUNCTIONS.items()]
+    saved = [(holder, attr, getattr(holder, attr)) for holder, attr, _ in originals]
+    for (holder, attr, original), (_, _, describe) in zip(saved, originals):
+        setattr(holder, attr, _one_op(recorder, original, describe))
     try:
         yield
     finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
+        for holder, attr, original in saved:
+            setattr(holder, attr, original)
 
 
 def _meta_like(t: torch.Tensor) -> torch.Tensor:
@@ -206,27 +197,89 @@ def _meta_like(t: torch.Tensor) -> torch.Tensor:
     return meta.requires_grad_(t.requires_grad) if t.is_floating_point() or t.is_complex() else meta
 
 
-def record(model: nn.Module, x: torch.Tensor, mode: str) -> List[_Record]:
-    """Run ``model`` once on meta tensors and return what it did, leaving the model as it was."""
-    replacements = {name: _meta_like(t) for name, t in list(model.named_parameters()) + list(model.named_buffers())}
+class MetaUnsupported(CostlabError):
+    """An op of the model has no meta-device kernel (a real run can still count it)."""
+
+
+@dataclass
+class Run:
+    """What one forward pass did: the records, the assumptions it needed, the shape of its first input."""
+
+    records: List[_Record]
+    assumptions: Tuple[str, ...]
+    input_shape: Tuple[int, ...]
+
+
+def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode: str, real: bool = False) -> Run:
+    """Run ``model(*args, **kwargs)`` once and return what it did, leaving the model as it was.
+
+    On the meta device (default) parameters are swapped for meta tensors; with ``real`` the model's own
+    tensors are used (the CPU fallback for ops without a meta kernel).
+    """
+    tensors = list(model.named_parameters()) + list(model.named_buffers())
+    replacements = {name: t if real else _meta_like(t) for name, t in tensors}
     recorder = _Recorder(model, replacements)
     flags = [(m, m.training) for m in model.modules()]
+    attributes = _tensor_attributes(model)
     pre = torch.nn.modules.module.register_module_forward_pre_hook(recorder.enter)
     post = torch.nn.modules.module.register_module_forward_hook(recorder.leave)
     try:
         model.train(mode == "train")
-        with torch.enable_grad(), _whole_ops(recorder), _Dispatch(recorder):
-            torch.func.functional_call(model, replacements, (x,), strict=False)
+        with torch.enable_grad(), _whole_ops(recorder), meta_stand_ins(recorder.assume), _Dispatch(recorder):
+            torch.func.functional_call(model, replacements, args, kwargs, strict=False)
     except Exception as e:  # the user's forward: report it, never a traceback
-        hint = " (batch norm in training mode needs a batch of 2 or more: --batch 2)" if "more than 1 value per channel" in str(e) else ""
-        raise CostlabError(f"running the model on the meta device failed: {type(e).__name__}: {e}{hint}") from None
+        if not real and _needs_values(e):
+            raise MetaUnsupported(_first_line(e)) from None
+        raise CostlabError(f"running the model {'on the CPU' if real else 'on the meta device'} failed: "
+                           f"{type(e).__name__}: {_first_line(e)}{_hint(e)}") from None
     finally:
         pre.remove()
         post.remove()
         for module, flag in flags:
             module.training = flag
+        for module, name, value in attributes:  # a forward that moved its own tensors (anchors) to meta
+            setattr(module, name, value)
     recorder.finish()
-    return recorder.records
+    assumptions = recorder.assumptions()
+    if assumptions:
+        assumptions = tuple(model_limits(model, mode == "train")) + assumptions
+    return Run(recorder.records, assumptions, first_shape((args, kwargs)))
+
+
+def _tensor_attributes(model: nn.Module) -> List[Tuple[nn.Module, str, Any]]:
+    """Plain attributes holding tensors (not parameters or buffers), e.g. torchvision's AnchorGenerator.cell_anchors,
+    which its forward replaces with copies on the input's device: restored after the run."""
+    found = []
+    for module in model.modules():
+        for name, value in vars(module).items():
+            if name.startswith("_") and name in ("_parameters", "_buffers", "_modules"):
+                continue
+            if isinstance(value, torch.Tensor) or (isinstance(value, (list, tuple)) and value and
+                                                   all(isinstance(v, torch.Tensor) for v in value)):
+                found.append((module, name, value))
+    return found
+
+
+def _needs_values(e: Exception) -> bool:
+    """An op with no meta kernel, or one that reads a value (``.item()``, data-dependent sizes)."""
+    text = str(e)
+    return ("'Meta' backend" in text or "meta tensors" in text or "data-dependent" in text
+            or (isinstance(e, NotImplementedError) and "meta" in text.lower()))
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _hint(e: Exception) -> str:
+    text = str(e)
+    if "more than 1 value per channel" in text:
+        return " (batch norm in training mode needs a batch of 2 or more: --batch 2)"
+    lowered = text.lower()
+    if "channel" in lowered or ("expected" in lowered and "dim" in lowered):
+        return " (is the input's rank right? images are CxHxW, video clips CxTxHxW, e.g. --input 3x16x112x112)"
+    return ""
 
 
 def _names(records: List[_Record], leaves: set) -> List[str]:
@@ -250,12 +303,13 @@ def _names(records: List[_Record], leaves: set) -> List[str]:
     return names
 
 
-def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]]) -> ParamCount:
+def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]], norm: bool = False) -> ParamCount:
+    """Params of one row; a norm's shift is a parameter, not a bias (biases are conv / linear ones)."""
     if not names:
         return ParamCount(0, 0, "")
     sizes = {n: product(shapes[n]) for n in names}
     total = sum(sizes.values())
-    biases = sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].endswith("bias"))
+    biases = 0 if norm else sum(size for n, size in sizes.items() if n.rsplit(".", 1)[-1].startswith("bias"))  # bias, bias_ih_l0, ...
     terms = " + ".join(f"{n.rsplit('.', 1)[-1]} {'x'.join(map(str, shapes[n])) or '1'}" for n in names)
     return ParamCount(total, biases, f"{terms} = {format_int(total)}")
 
@@ -270,28 +324,57 @@ def _check(record_: _Record, name: str) -> None:
         raise CostlabError(f"layer '{name}': costlab's {record_.label} formula rejects the shapes PyTorch ran: {e}") from None
 
 
-def capture(model: nn.Module, input_shape: Tuple[int, ...], batch: int = 1, mode: str = "infer",
-            name: str = "model", source: str = "") -> Graph:
-    """A Graph of what ``model`` computes on a (batch, *input_shape) input in ``mode``."""
-    x = torch.empty((batch, *input_shape), device="meta")
-    records = record(model, x, mode)
+def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "infer",
+            name: str = "model", source: str = "", real: bool = False) -> Graph:
+    """A Graph of what ``model`` computes on ``inputs`` (a CxHxW shape, several tensors or a factory; the batch
+    is prepended) in ``mode``: on the meta device, or with ``real`` on the model's own (CPU) tensors."""
+    try:
+        run = record(model, *example_args(inputs, batch, _device_of(model) if real else "meta"), mode, real)
+    except MetaUnsupported as e:
+        if real or _device_of(model) == "meta":
+            raise
+        torch.manual_seed(SEED)  # a real model: run it for real, with seeded inputs
+        run = record(model, *example_args(inputs, batch, _device_of(model)), mode, True)
+        run.assumptions = (_ran_for_real(e, "inputs"), *run.assumptions)
     shapes = {n: tuple(t.shape) for n, t in list(model.named_parameters()) + list(model.named_buffers())}
     nodes = []
     leaves = {n for n, m in model.named_modules() if n and not any(True for _ in m.children())}
-    for node_name, r in zip(_names(records, leaves), records):
+    for node_name, r in zip(_names(run.records, leaves), run.records):
         _check(r, node_name)
-        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes)))
+        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes, for_layer(r.layer).kind == "norm")))
     groups = tuple((n, type(m).__name__) for n, m in model.named_modules() if n)
-    return Graph(name, tuple(nodes), tuple(input_shape), f"captured from {source or name}", source or name, groups, batch)
+    batch = run.input_shape[0] if isinstance(inputs, Inputs) and inputs.factory and run.input_shape else batch
+    return Graph(name, tuple(nodes), run.input_shape[1:], f"captured from {source or name}", source or name, groups, batch,
+                 inputs=inputs.text() if isinstance(inputs, Inputs) else "", assumptions=run.assumptions)
 
 
-def capture_reference(text: str, input_shape: Optional[Tuple[int, ...]] = None, batch: int = 1, mode: str = "infer") -> Graph:
-    """Build the referenced model on the meta device and capture it."""
+def _device_of(model: nn.Module) -> str:
+    first = next(iter(model.parameters()), None)
+    return "cpu" if first is None else str(first.device)
+
+
+def _ran_for_real(e: Exception, what: str) -> str:
+    return (f"ran on the CPU with seeded random {what} (torch.manual_seed({SEED})): the meta device cannot run it "
+            f"({e}); sizes that depend on values are this run's")
+
+
+def _numeric(spec: InputSpec, text: str, batch: Any) -> None:
+    shapes = [t.shape for t in spec.tensors] if isinstance(spec, Inputs) else [spec]
+    if not all(isinstance(d, int) for shape in shapes for d in shape) or not isinstance(batch, int):
+        raise CostlabError(f"{text}: a PyTorch model is captured at numeric sizes; symbolic --input works for spec files")
+
+
+def capture_reference(text: str, input_shape: Optional[InputSpec] = None, batch: int = 1, mode: str = "infer") -> Graph:
+    """Build the referenced model on the meta device and capture it; where an op has no meta kernel, build it on
+    the CPU with seeded random weights and run it for real (and say so in the graph's assumptions)."""
     from .reference import construct, default_input, parse_reference
 
     ref = parse_reference(text)
-    shape = tuple(input_shape) if input_shape is not None else default_input(ref)
-    if not all(isinstance(d, int) for d in shape) or not isinstance(batch, int):
-        raise CostlabError(f"{text}: a PyTorch model is captured at numeric sizes; symbolic --input works for spec files")
-    model = construct(ref, shape)
-    return capture(model, shape, batch, mode, name=text, source=text)
+    spec = input_shape if input_shape is not None else default_input(ref)
+    _numeric(spec, text, batch)
+    try:
+        return capture(construct(ref, spec), spec, batch, mode, name=text, source=text)
+    except MetaUnsupported as e:
+        torch.manual_seed(SEED)
+        graph = capture(construct(ref, spec, device="cpu"), spec, batch, mode, name=text, source=text, real=True)
+        return dataclasses.replace(graph, assumptions=(_ran_for_real(e, "weights and inputs"), *graph.assumptions))

@@ -1,22 +1,39 @@
 """ATen ops seen during capture -> costlab layers (the same registry and formulas as spec files).
 
-Each handler takes the op's arguments by name, its output, and the innermost running module (and
-that module's input shape), and returns a layer with the input shapes its formula needs.
+Handlers are registered with ``@handles("aten_name", ...)`` (torchvision's ops as
+``"torchvision.roi_align"``); each takes the op's arguments by schema name, its output, and the
+innermost running module (and that module's input shape), and returns a layer with the input shapes
+its formula needs. The op families in ``costlab.formulas`` name the ops they are captured from; a
+test checks that the two agree. Pointwise ops (``torch.Tag.pointwise``) share one rule: a 0-MAC row.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 from torch import nn
 
-from ..layers import (
-    AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, GroupNorm, LayerNorm, Linear, Matmul, MaxPool2d, Recorded,
-)
+from .. import layers as L
 
 Shapes = Tuple[Tuple[int, ...], ...]
 Handler = Callable[[Dict[str, Any], Any, Optional[nn.Module], Optional[Tuple[int, ...]]], Tuple[Any, Shapes]]
+HANDLERS: Dict[str, Handler] = {}
+
+
+def handles(*names: str) -> Callable[[Handler], Handler]:
+    """Register a capture handler for these op names (refuses duplicates)."""
+
+    def decorate(fn: Handler) -> Handler:
+        for name in names:
+            if name in HANDLERS:
+                raise RuntimeError(f"op {name!r} has two capture handlers")
+            HANDLERS[name] = fn
+        return fn
+
+    return decorate
+
 
 # Ops that only move, view or create data: no row at all.
 PLUMBING = {
@@ -29,14 +46,12 @@ PLUMBING = {
     "set_", "resize_", "linspace", "meshgrid", "bernoulli_", "rand", "randn", "uniform_", "normal_", "sym_size",
 }
 
-# Ops costlab counts as 0 MACs under its own convention but lists (elementwise math, reductions).
+# Ops that are not pointwise but still cost 0 MACs under costlab's convention (reductions, softmax, cat...).
 ZERO_MAC = {
-    "relu", "relu_", "gelu", "gelu_", "silu", "silu_", "sigmoid", "sigmoid_", "hardswish", "hardswish_", "hardsigmoid",
-    "hardsigmoid_", "hardtanh", "hardtanh_", "tanh", "tanh_", "leaky_relu", "leaky_relu_", "elu", "elu_", "mish",
-    "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "neg", "pow", "sqrt", "rsqrt", "exp", "log", "abs",
-    "clamp", "clamp_", "clamp_min", "clamp_max", "_softmax", "_safe_softmax", "softmax", "_log_softmax", "log_softmax",
-    "mean", "sum", "amax", "max", "min", "cat", "native_dropout", "dropout", "where", "addcmul", "erf", "cumsum",
-    "reciprocal", "square", "var_mean", "var", "std", "norm", "linalg_vector_norm", "avg_pool2d_backward",
+    "_softmax", "_safe_softmax", "softmax", "_log_softmax", "log_softmax", "mean", "sum", "amax", "amin", "max", "min",
+    "cat", "native_dropout", "dropout", "cumsum", "var_mean", "var", "std", "norm", "linalg_vector_norm", "avg_pool2d_backward",
+    "argmax", "argmin", "topk", "sort", "prod", "any", "all", "logsumexp",
+    "hardswish", "hardswish_", "where",  # elementwise, but PyTorch 2.14 does not tag these pointwise
 }
 
 
@@ -48,106 +63,230 @@ def _shape(t: Any) -> Tuple[int, ...]:
     return tuple(int(d) for d in t.shape)
 
 
-def _pair(value: Any, default: Any = None) -> Tuple[int, int]:
+def _ints(value: Any, rank: int, default: Any = None) -> Tuple[int, ...]:
+    """An op's int-list argument as a tuple of ``rank`` (one value stands for all; empty means default)."""
     if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
         value = default
     if isinstance(value, int):
-        return (value, value)
+        return (int(value),) * rank
     values = [int(v) for v in value]
-    return (values[0], values[0]) if len(values) == 1 else (values[0], values[1])
+    return tuple(values) * rank if len(values) == 1 else tuple(values[:rank])
 
 
-def convolution(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    x, w = a["input"], a["weight"]
-    if w.dim() != 4 or a["transposed"]:
-        return unsupported("convolution (only 2-D, not transposed)", out)
-    layer = Conv2d(
-        out_channels=int(w.shape[0]), kernel=(int(w.shape[2]), int(w.shape[3])), stride=_pair(a["stride"]),
-        padding=_pair(a["padding"]), dilation=_pair(a["dilation"]), groups=int(a["groups"]), bias=a["bias"] is not None,
-    )
-    return layer, (_shape(x),)
-
-
-def _matrix(a: torch.Tensor, b: torch.Tensor, bias: bool, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
-    if isinstance(module, nn.Linear) and module_in is not None and module_in[-1] == a.shape[-1]:
-        return Linear(out_features=int(b.shape[-1]), bias=bias), (tuple(module_in),)
-    return Matmul(), (_shape(a), _shape(b))
-
-
-def addmm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
-    return _matrix(a["mat1"], a["mat2"], True, module, module_in)
-
-
-def mm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
-    return _matrix(a["self"], a["mat2"], False, module, module_in)
-
-
-def bmm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    first, second = (a["batch1"], a["batch2"]) if "batch1" in a else (a["self"], a["mat2"] if "mat2" in a else a["other"])
-    return Matmul(), (_shape(first), _shape(second))
-
-
-def batch_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    return BatchNorm2d(affine=a.get("weight") is not None), (_shape(a["input"]),)
-
-
-def layer_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    return LayerNorm(dims=len(a["normalized_shape"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
-
-
-def group_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    return GroupNorm(groups=int(a["group"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
-
-
-def _pool(cls: type, kind: str) -> Handler:
-    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-        if a["self"].dim() != 4 or _pair(a.get("dilation"), 1) != (1, 1):
-            return unsupported(f"{kind} (dilated or not 4-d)", out)
-        kernel = _pair(a["kernel_size"])
-        layer = cls(kernel=kernel, stride=_pair(a.get("stride"), kernel), padding=_pair(a.get("padding"), 0),
-                    ceil_mode=bool(a.get("ceil_mode", False)))
-        return layer, (_shape(a["self"]),)
-
-    return handler
-
-
-max_pool, avg_pool = _pool(MaxPool2d, "max_pool2d"), _pool(AvgPool2d, "avg_pool2d")
-
-
-def adaptive_avg_pool(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
-    return AdaptiveAvgPool2d(output_size=_pair(a["output_size"])), (_shape(a["self"]),)
-
-
-def mean(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
-    """A mean over H and W inside nn.AdaptiveAvgPool2d is how it runs on the meta device."""
+def unsupported(kind: str, out: Any) -> Tuple[Any, Shapes]:
     result = _first(out)
-    if isinstance(module, nn.AdaptiveAvgPool2d) and a["self"].dim() == 4 and result.dim() == 4:
-        return AdaptiveAvgPool2d(output_size=(int(result.shape[2]), int(result.shape[3]))), (_shape(a["self"]),)
-    return zero_mac("mean", a, out)
+    shape = _shape(result) if isinstance(result, torch.Tensor) else (0,)
+    return L.Recorded(f"aten.{kind}", shape, supported=False), ()
 
 
 def zero_mac(kind: str, a: Dict[str, Any], out: Any) -> Tuple[Any, Shapes]:
     tensors = tuple(_shape(v) for v in a.values() if isinstance(v, torch.Tensor))
     if kind == "cat" and isinstance(a.get("tensors"), (list, tuple)):
         tensors = tuple(_shape(t) for t in a["tensors"])
-    return Recorded(kind, _shape(_first(out))), tensors
+    return L.Recorded(kind, _shape(_first(out))), tensors
 
 
-def unsupported(kind: str, out: Any) -> Tuple[Any, Shapes]:
-    result = _first(out)
-    shape = _shape(result) if isinstance(result, torch.Tensor) else (0,)
-    return Recorded(f"aten.{kind}", shape, supported=False), ()
+CONVS = {1: L.Conv1d, 2: L.Conv2d, 3: L.Conv3d}
+TRANSPOSED = {1: L.ConvTranspose1d, 2: L.ConvTranspose2d, 3: L.ConvTranspose3d}
 
 
-HANDLERS: Dict[str, Handler] = {
-    "convolution": convolution, "_convolution": convolution,
-    "addmm": addmm, "mm": mm, "bmm": bmm, "baddbmm": bmm, "matmul": bmm,
-    "native_batch_norm": batch_norm, "_native_batch_norm_legit": batch_norm,
-    "_native_batch_norm_legit_no_training": batch_norm, "batch_norm": batch_norm, "cudnn_batch_norm": batch_norm,
-    "native_layer_norm": layer_norm, "native_group_norm": group_norm,
-    "max_pool2d_with_indices": max_pool, "max_pool2d": max_pool, "avg_pool2d": avg_pool,
-    "_adaptive_avg_pool2d": adaptive_avg_pool, "adaptive_avg_pool2d": adaptive_avg_pool, "mean": mean,
+@handles("convolution", "_convolution")
+def convolution(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    x, w = a["input"], a["weight"]
+    rank, groups = w.dim() - 2, int(a["groups"])
+    if rank not in CONVS or x.dim() != rank + 2:
+        return unsupported(f"convolution ({rank}-d weight on a {x.dim()}-d input)", out)
+    common: Dict[str, Any] = {"kernel": tuple(int(k) for k in w.shape[2:]), "stride": _ints(a["stride"], rank), "dilation": _ints(a["dilation"], rank),
+                  "groups": groups, "bias": a["bias"] is not None}
+    layer: Any
+    if a["transposed"]:
+        layer = TRANSPOSED[rank](out_channels=int(w.shape[1]) * groups, padding=_ints(a["padding"], rank),
+                                 output_padding=_ints(a["output_padding"], rank), **common)
+    else:
+        layer = CONVS[rank](out_channels=int(w.shape[0]), padding=_ints(a["padding"], rank), **common)
+    return layer, (_shape(x),)
+
+
+def _matrix(a: torch.Tensor, b: torch.Tensor, bias: bool, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
+    if isinstance(module, nn.Linear) and module_in is not None and module_in[-1] == a.shape[-1]:
+        return L.Linear(out_features=int(b.shape[-1]), bias=bias), (tuple(module_in),)
+    return L.Matmul(), (_shape(a), _shape(b))
+
+
+@handles("addmm")
+def addmm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
+    return _matrix(a["mat1"], a["mat2"], True, module, module_in)
+
+
+@handles("mm")
+def mm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
+    return _matrix(a["self"], a["mat2"], False, module, module_in)
+
+
+@handles("bmm", "baddbmm", "matmul")
+def bmm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    first, second = (a["batch1"], a["batch2"]) if "batch1" in a else (a["self"], a["mat2"] if "mat2" in a else a["other"])
+    return L.Matmul(), (_shape(first), _shape(second))
+
+
+@handles("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "batch_norm",
+         "cudnn_batch_norm", "_native_batch_norm_legit_functional")
+def batch_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.BatchNorm2d(affine=a.get("weight") is not None), (_shape(a["input"]),)
+
+
+@handles("native_layer_norm")
+def layer_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.LayerNorm(dims=len(a["normalized_shape"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
+
+
+@handles("_fused_rms_norm")
+def rms_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.RMSNorm(dims=len(a["normalized_shape"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
+
+
+@handles("native_group_norm")
+def group_norm(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.GroupNorm(groups=int(a["group"]), affine=a.get("weight") is not None), (_shape(a["input"]),)
+
+
+POOLS = {
+    ("max", 1): L.MaxPool1d, ("max", 2): L.MaxPool2d, ("max", 3): L.MaxPool3d,
+    ("avg", 1): L.AvgPool1d, ("avg", 2): L.AvgPool2d, ("avg", 3): L.AvgPool3d,
 }
+ADAPTIVE = {
+    ("avg", 1): L.AdaptiveAvgPool1d, ("avg", 2): L.AdaptiveAvgPool2d, ("avg", 3): L.AdaptiveAvgPool3d,
+    ("max", 1): L.AdaptiveMaxPool1d, ("max", 2): L.AdaptiveMaxPool2d, ("max", 3): L.AdaptiveMaxPool3d,
+}
+
+
+def _pool(kind: str, rank: int) -> Handler:
+    cls = POOLS[(kind, rank)]
+
+    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+        if a["self"].dim() != rank + 2:
+            return unsupported(f"{kind}_pool{rank}d of a {a['self'].dim()}-d input", out)
+        kernel = _ints(a["kernel_size"], rank)
+        extra = {"dilation": _ints(a.get("dilation"), rank, 1)} if kind == "max" else {}
+        layer = cls(kernel=kernel, stride=_ints(a.get("stride"), rank, kernel), padding=_ints(a.get("padding"), rank, 0),
+                    ceil_mode=bool(a.get("ceil_mode", False)), **extra)
+        return layer, (_shape(a["self"]),)
+
+    return handler
+
+
+def _adaptive(kind: str, rank: int) -> Handler:
+    cls = ADAPTIVE[(kind, rank)]
+
+    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+        if a["self"].dim() != rank + 2:
+            return unsupported(f"adaptive_{kind}_pool{rank}d of a {a['self'].dim()}-d input", out)
+        return cls(output_size=tuple(_shape(_first(out))[2:])), (_shape(a["self"]),)
+
+    return handler
+
+
+for _rank in (1, 2, 3):
+    handles(f"max_pool{_rank}d_with_indices", f"max_pool{_rank}d")(_pool("max", _rank))
+    handles(f"avg_pool{_rank}d")(_pool("avg", _rank))
+    handles(*(f"_adaptive_avg_pool{_rank}d",) * (_rank > 1), f"adaptive_avg_pool{_rank}d")(_adaptive("avg", _rank))
+    handles(f"adaptive_max_pool{_rank}d")(_adaptive("max", _rank))
+
+
+@handles("mean")
+def mean(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
+    """A mean over H and W inside nn.AdaptiveAvgPool2d is how it runs on the meta device."""
+    result = _first(out)
+    if isinstance(module, nn.AdaptiveAvgPool2d) and a["self"].dim() == 4 and result.dim() == 4:
+        return L.AdaptiveAvgPool2d(output_size=(int(result.shape[2]), int(result.shape[3]))), (_shape(a["self"]),)
+    return zero_mac("mean", a, out)
+
+
+def _upsample(mode: str) -> Handler:
+    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+        align = a.get("align_corners") if mode not in ("nearest", "nearest-exact") else None
+        size = tuple(_shape(_first(out))[2:])
+        return L.Upsample(size=size, mode=mode, align_corners=None if align is None else bool(align)), (_shape(a["self"]),)
+
+    return handler
+
+
+for _rank in (1, 2, 3):
+    handles(f"upsample_nearest{_rank}d")(_upsample("nearest"))
+    handles(f"_upsample_nearest_exact{_rank}d")(_upsample("nearest-exact"))
+handles("upsample_linear1d")(_upsample("linear"))
+handles("upsample_bilinear2d")(_upsample("bilinear"))
+handles("upsample_bicubic2d")(_upsample("bicubic"))
+handles("upsample_trilinear3d")(_upsample("trilinear"))
+
+
+@handles("pixel_shuffle")
+def pixel_shuffle(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.PixelShuffle(upscale_factor=int(a["upscale_factor"])), (_shape(a["self"]),)
+
+
+@handles("pixel_unshuffle")
+def pixel_unshuffle(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.PixelUnshuffle(downscale_factor=int(a["downscale_factor"])), (_shape(a["self"]),)
+
+
+@handles("grid_sampler_2d", "grid_sampler_3d")
+def grid_sampler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    mode = ("bilinear", "nearest", "bicubic")[int(a["interpolation_mode"])]
+    return L.GridSample(mode=mode, align_corners=bool(a["align_corners"])), (_shape(a["input"]), _shape(a["grid"]))
+
+
+@handles("affine_grid_generator")
+def affine_grid(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    size = tuple(int(s) for s in a["size"])[2:]
+    return L.AffineGrid(size=size, align_corners=bool(a["align_corners"])), (_shape(a["theta"]),)
+
+
+@handles("embedding")
+def embedding(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    w = a["weight"]
+    return L.Embedding(num_embeddings=int(w.shape[0]), embedding_dim=int(w.shape[1])), (_shape(a["indices"]),)
+
+
+@handles("_embedding_bag", "_embedding_bag_forward_only", "embedding_bag")
+def embedding_bag(a: Dict[str, Any], out: Any, module: Optional[nn.Module], module_in: Any) -> Tuple[Any, Shapes]:
+    w, indices = a["weight"], a["indices"]
+    bags = int(_first(out).shape[0])
+    shape = tuple(module_in) if module_in is not None and len(module_in) == 2 else (bags, int(indices.numel()) // max(bags, 1))
+    mode = ("sum", "mean", "max")[int(a.get("mode", 0))]
+    return L.EmbeddingBag(num_embeddings=int(w.shape[0]), embedding_dim=int(w.shape[1]), mode=mode), (shape,)
+
+
+def _roi(cls: type, *extra: str) -> Handler:
+    def handler(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+        fields = {name: (bool if name == "aligned" else int)(a[name]) for name in extra}
+        layer = cls(output_size=(int(a["pooled_height"]), int(a["pooled_width"])), spatial_scale=float(a["spatial_scale"]), **fields)
+        return layer, (_shape(a["input"]), _shape(a["rois"]))
+
+    return handler
+
+
+handles("torchvision.roi_align")(_roi(L.RoIAlign, "sampling_ratio", "aligned"))
+handles("torchvision.roi_pool")(_roi(L.RoIPool))
+handles("torchvision.ps_roi_align")(_roi(L.PSRoIAlign, "sampling_ratio"))
+
+
+@handles("torchvision.deform_conv2d")
+def deform_conv2d(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    """torchvision always passes a bias tensor (zeros when there is none): the module says whether it has one."""
+    w = a["weight"]
+    layer = L.DeformConv2d(
+        out_channels=int(w.shape[0]), kernel=(int(w.shape[2]), int(w.shape[3])), stride=(int(a["stride_h"]), int(a["stride_w"])),
+        padding=(int(a["pad_h"]), int(a["pad_w"])), dilation=(int(a["dilation_h"]), int(a["dilation_w"])), groups=int(a["groups"]),
+        bias=getattr(module, "bias", None) is not None,
+    )
+    shapes = (_shape(a["input"]), _shape(a["offset"])) + ((_shape(a["mask"]),) if a["use_mask"] else ())
+    return layer, shapes
+
+
+@handles("torchvision.nms")
+def nms(a: Dict[str, Any], out: Any, module: Optional[nn.Module], _: Any) -> Tuple[Any, Shapes]:
+    return L.NMS(kept=int(_first(out).shape[0])), (_shape(a["dets"]), _shape(a["scores"]))
 
 
 def bind(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
@@ -163,17 +302,37 @@ def bind(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, 
     return bound
 
 
+def op_key(func: Any) -> str:
+    """'convolution' for aten ops, 'torchvision.roi_align' for others."""
+    name = func.overloadpacket.__name__
+    namespace = getattr(func, "namespace", "aten")
+    return name if namespace == "aten" else f"{namespace}.{name}"
+
+
+@functools.lru_cache(maxsize=None)
+def _pointwise(func: Any) -> bool:
+    """Tagged pointwise by PyTorch; an in-place variant (hardswish_) whose out-of-place op is."""
+    if torch.Tag.pointwise in getattr(func, "tags", ()):
+        return True
+    name = func.overloadpacket.__name__
+    if getattr(func, "namespace", "") != "aten" or not name.endswith("_") or name.startswith("_"):
+        return False
+    packet = getattr(torch.ops.aten, name[:-1], None)
+    overload = getattr(packet, func._overloadname, None) if packet is not None else None
+    return overload is not None and torch.Tag.pointwise in overload.tags
+
+
 def convert(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any, module: Optional[nn.Module],
             module_in: Any) -> Optional[Tuple[str, Any, Shapes]]:
     """(label, layer, input shapes) for a recorded op, or None for plumbing."""
-    name = func.overloadpacket.__name__
+    name = op_key(func)
     if name in PLUMBING:
         return None
     bound = bind(func, args, kwargs)
     handler = HANDLERS.get(name)
     if handler is not None:
         layer, shapes = handler(bound, out, module, module_in)
-    elif name in ZERO_MAC:
+    elif name in ZERO_MAC or _pointwise(func):
         result = _first(out)
         if isinstance(result, torch.Tensor) and result.dim() == 0:
             return None  # scalar bookkeeping (batch norm's num_batches_tracked += 1)
@@ -184,8 +343,8 @@ def convert(func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], out: Any, 
 
 
 def _label(layer: Any) -> str:
-    if isinstance(layer, Recorded):
-        return layer.kind.replace("aten.", "").strip("_") if layer.supported else "unsupported"
+    if isinstance(layer, L.Recorded):
+        return layer.kind.replace("aten.", "").strip("_")  # an op without a rule is named too: 'rnn#lstm', not '#unsupported_17'
     from ..registry import for_layer
 
     return for_layer(layer).op

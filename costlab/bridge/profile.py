@@ -137,6 +137,10 @@ def profile_source(source: str, input_shape: Optional[Tuple[int, ...]] = None, *
     from ..analysis import analyze
     from .build import real_model
 
+    from ..inputs import Inputs
+
+    if isinstance(input_shape, Inputs):
+        raise CostlabError(f"{source}: timing takes one CxHxW input; {input_shape.text()!r} is for analyze, compare and verify")
     batch = options.get("batch", 1)
     model, shape, graph = real_model(source, input_shape, batch, "infer")
     return analyze(graph, shape, batch), profile_module(model, shape, name=source, **options)

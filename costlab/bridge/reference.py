@@ -1,13 +1,13 @@
 """Python model references: 'torchvision:NAME', 'timm:NAME' or 'package.module:factory', each [?k=v&...].
 
 Models are constructed on the meta device (no weights are allocated); torchvision models always
-with ``weights=None`` (nothing is downloaded).
+with every weights-like argument of their builder set to None (``weights``, ``weights_backbone``):
+nothing is downloaded. ``module:factory`` is imported with the current directory on the path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 from ..errors import CostlabError
+from ..inputs import Inputs, InputSpec
+from .inputs import import_module
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,15 @@ def parse_reference(text: str) -> Reference:
     return Reference(text, module, factory, tuple(kwargs))
 
 
-def default_input(ref: Reference) -> Tuple[int, int, int]:
-    """3xSxS where S is the crop size of a torchvision model's default weights' transforms; else 3x224x224."""
+def default_input(ref: Reference) -> InputSpec:
+    """The input a model's weights document: torchvision per task (crop, resize, clip, two images), timm's
+    pretrained config; else 3x224x224."""
     if ref.is_torchvision:
-        import torchvision
+        from .inputs import torchvision_input
 
-        try:
-            weights = torchvision.models.get_model_weights(ref.factory).DEFAULT
-            size = weights.transforms().crop_size[0]
-            return (3, int(size), int(size))
-        except (ValueError, AttributeError, KeyError):
-            pass
+        found = torchvision_input(ref.factory)
+        if found is not None:
+            return found
     if ref.module == "timm":
         try:
             import timm
@@ -83,6 +83,33 @@ def default_input(ref: Reference) -> Tuple[int, int, int]:
     return (3, 224, 224)
 
 
+# Arguments that fetch pretrained weights, and the value that keeps a builder offline.
+OFFLINE = {"weights": None, "weights_backbone": None, "pretrained": False, "pretrained_backbone": False}
+
+
+def offline_kwargs(factory: Callable[..., Any], given: Dict[str, Any], where: str, named: bool = False) -> Dict[str, Any]:
+    """``given`` plus None/False for every weights-like argument the factory's signature has
+    (weights, weights_backbone, pretrained, ...). A request for real weights is refused, except, with ``named``,
+    a torchvision weights name (DEFAULT, COCO_V1, ResNet50_Weights.IMAGENET1K_V2): the architecture those weights
+    describe is built, without downloading them (see ``weights_not_downloaded``)."""
+    import inspect
+
+    try:
+        names = list(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        names = []
+    kwargs = dict(given)
+    for name in names:
+        offline = next((v for k, v in OFFLINE.items() if name == k or name.endswith("_" + k)), "")
+        if offline == "":
+            continue
+        value = kwargs.setdefault(name, offline)
+        if value not in (None, False) and not (named and isinstance(value, str)):
+            hint = f", or a weights name such as {name}=DEFAULT for the architecture they describe" if named else ""
+            raise CostlabError(f"{where}: {name} cannot be downloaded here; costs do not depend on them (use {name}={offline}{hint})")
+    return kwargs
+
+
 def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
     kwargs = dict(ref.kwargs)
     if ref.is_torchvision:
@@ -90,10 +117,8 @@ def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
 
         if ref.factory not in torchvision.models.list_models():
             raise CostlabError(f"{ref.text}: torchvision has no model {ref.factory!r} (see torchvision.models.list_models())")
-        kwargs.setdefault("weights", None)
-        if kwargs["weights"] is not None:
-            raise CostlabError(f"{ref.text}: weights cannot be downloaded here; costs do not depend on them (use weights=None)")
-        return torchvision.models.get_model_builder(ref.factory), kwargs
+        builder = torchvision.models.get_model_builder(ref.factory)
+        return builder, offline_kwargs(builder, kwargs, ref.text, named=True)
     if ref.module == "timm":
         try:
             import timm
@@ -103,14 +128,35 @@ def _factory(ref: Reference) -> Tuple[Callable[..., nn.Module], Dict[str, Any]]:
             raise CostlabError(f"{ref.text}: timm has no model {ref.factory!r}")
         kwargs.setdefault("pretrained", False)
         return (lambda **kw: timm.create_model(ref.factory, **kw)), kwargs
-    try:
-        module = importlib.import_module(ref.module)
-    except ImportError as e:
-        raise CostlabError(f"{ref.text}: cannot import {ref.module!r}: {e}") from None
+    module = import_module(ref.module, ref.text)
     factory = getattr(module, ref.factory, None)
     if not callable(factory):
         raise CostlabError(f"{ref.text}: {ref.module} has no callable {ref.factory!r}")
     return factory, kwargs
+
+
+class _NotDownloaded(dict):
+    """Stands in for a weights file: costs depend on the architecture, not on the values."""
+
+
+@contextlib.contextmanager
+def weights_not_downloaded() -> Iterator[None]:
+    """While a torchvision builder runs: named weights give their architecture (num_classes, aux heads, frozen
+    batch norm) but are never fetched; ``load_state_dict`` of the stand-in does nothing."""
+    from torchvision.models._api import WeightsEnum
+
+    get_state_dict, load_state_dict = WeightsEnum.get_state_dict, nn.Module.load_state_dict
+
+    def load(self: nn.Module, state_dict: Any, *args: Any, **kwargs: Any) -> Any:
+        return None if isinstance(state_dict, _NotDownloaded) else load_state_dict(self, state_dict, *args, **kwargs)
+
+    WeightsEnum.get_state_dict = lambda self, *args, **kwargs: _NotDownloaded()
+    nn.Module.load_state_dict = load  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        WeightsEnum.get_state_dict = get_state_dict
+        nn.Module.load_state_dict = load_state_dict  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -134,13 +180,14 @@ def parameters_on_meta() -> Iterator[None]:
         nn.Module.register_parameter, nn.Module.register_buffer = register_parameter, register_buffer  # type: ignore[method-assign]
 
 
-def construct(ref: Reference, input_shape: Optional[Tuple[int, ...]] = None, device: str = "meta") -> nn.Module:
+def construct(ref: Reference, input_shape: Optional[InputSpec] = None, device: str = "meta") -> nn.Module:
     """Build the referenced model; on the meta device unless ``device`` says otherwise."""
     factory, kwargs = _factory(ref)
     if ref.is_torchvision and ref.factory.startswith("vit_") and "image_size" not in kwargs:
-        kwargs["image_size"] = (input_shape or default_input(ref))[-1]  # ViT's position embedding depends on it
+        spec = input_shape or default_input(ref)
+        kwargs["image_size"] = (spec.shape if isinstance(spec, Inputs) else spec)[-1]  # ViT's position embedding depends on it
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), (weights_not_downloaded() if ref.is_torchvision else contextlib.nullcontext()):
             warnings.simplefilter("ignore", FutureWarning)  # torchvision's notes about init_weights defaults
             return _build(factory, kwargs, device)
     except CostlabError:

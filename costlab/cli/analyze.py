@@ -6,8 +6,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import click
 
-from .common import analyze_all, emit, numeric_batch, numeric_input
-from .options import analysis_options, depth_option, format_option, output_option, profile_options, sequence_options
+from .common import analyze_all, emit, numeric_batch, numeric_input, report_coverage
+from .options import analysis_options, depth_option, format_option, output_option, profile_options, sequence_options, strict_option
 
 
 def _type_records() -> List[Dict[str, str]]:
@@ -63,9 +63,10 @@ def list_command(types: bool, fmt: str, output: Optional[str]) -> None:
 @depth_option()
 @format_option()
 @click.option("--no-formulas", is_flag=True, help="Leave the formula column out of tables.")
+@strict_option()
 @output_option()
 def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: str, phase: Optional[str], seq: Any, context: Any,
-            depth: Optional[int], fmt: str, no_formulas: bool, output: Optional[str]) -> None:
+            depth: Optional[int], fmt: str, no_formulas: bool, strict: bool, output: Optional[str]) -> None:
     """Per-layer cost of SOURCE: a built-in model, a spec file, a Hugging Face config.json (or its
     folder), or module:factory."""
     (analysis,) = analyze_all([source], input_shape, batch, mode, convention, phase, seq, context)
@@ -82,6 +83,7 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
         (short,), legend = name_sizes([analysis])
         text = table.analysis_table(short, fmt, formulas=not no_formulas) + legend_text(legend, fmt)
     emit(text, output)
+    report_coverage([analysis], strict)
 
 
 @click.command()
@@ -93,11 +95,12 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
 @click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
 @profile_options()
+@strict_option()
 @output_option()
 def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, phase: Optional[str], seq: Any,
             context: Any, depth: Optional[int], fmt: str,
             formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
-            output: Optional[str]) -> None:
+            strict: bool, output: Optional[str]) -> None:
     """Totals of two or more models side by side, with ratios against the first.
 
     JSON (costlab.compare/1) and CSV give one record per model with its ratios to the first; JSON
@@ -139,3 +142,4 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
             text += "\n" + (table.markdown_code(blocks) if fmt == "markdown" else blocks)
         text += legend_text(legend, fmt)
     emit(text, output)
+    report_coverage(analyses, strict)

@@ -6,9 +6,9 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from .common import analyze_all, emit, write_output
+from .common import analyze_all, emit, report_coverage, write_output
 from .errors import CheckFailed
-from .options import PERCENT, analysis_options, depth_option, format_option, output_option
+from .options import PERCENT, analysis_options, depth_option, format_option, output_option, strict_option
 
 
 @click.command()
@@ -16,8 +16,9 @@ from .options import PERCENT, analysis_options, depth_option, format_option, out
 @format_option(["table", "json", "github"], help="github: workflow annotations (::error file=...,line=...::) for failed limits.")
 @click.option("--allow-code", is_flag=True,
               help="Let budgets name Python code (package.module:factory); refused otherwise. See README 'Code references in config files'.")
+@strict_option()
 @output_option()
-def check(config: Optional[str], fmt: str, allow_code: bool, output: Optional[str]) -> None:
+def check(config: Optional[str], fmt: str, allow_code: bool, strict: bool, output: Optional[str]) -> None:
     """Hold models to their budgets: exit 0 all pass, 1 a limit is exceeded, 2 a config error."""
     from pathlib import Path
 
@@ -27,10 +28,12 @@ def check(config: Optional[str], fmt: str, allow_code: bool, output: Optional[st
     path = Path(config) if config else find_config(Path.cwd())
     if path.is_absolute() and path.is_relative_to(Path.cwd()):
         path = path.relative_to(Path.cwd())  # annotations name files relative to the repository root
-    outcomes = run_checks(path, allow_code=allow_code)
+    analyses: List[Any] = []
+    outcomes = run_checks(path, allow_code=allow_code, analyses=analyses)
     shown = {"table": lambda: check_table(outcomes), "json": lambda: check_json(outcomes, str(path)),
              "github": lambda: github_annotations(outcomes, str(path))}[fmt]()
     emit(shown, output)
+    report_coverage(analyses, strict)
     if not all(o.ok for o in outcomes):
         raise CheckFailed()
 

@@ -32,7 +32,7 @@ def _profiled(source: str, input_shape: Any, batch: int, what: str) -> Any:
               help="layers (default for one model), ops, cumulative, compare (default for several), "
                    "roofline (profiles the model on the CPU first; see costlab profile for options). "
                    "Resolution sweeps: costlab sweep SOURCE --chart FILE.")
-@depth_option(help="Blocks for the layers chart (default: 1).")
+@depth_option(help="Blocks for the layers chart (default: the deepest level with at most 40 blocks).")
 @analysis_options(convention=False, symbolic=False)
 def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optional[int], input_shape: Any, batch: Any, mode: str) -> None:
     """Draw MACs and params per layer or block, by layer type, cumulatively, or compare models.
@@ -59,7 +59,9 @@ def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optio
     else:
         if len(analyses) != 1:
             raise click.UsageError(f"a {kind} chart shows one model; use --kind compare for several")
-        analysis = analyses[0].by_depth(depth or 1) if kind == "layers" else analyses[0]
+        from ..render.tree import auto_depth
+
+        analysis = analyses[0].by_depth(depth or auto_depth(analyses[0])) if kind == "layers" else analyses[0]
         fig = KINDS[kind](analysis)
     save_chart(fig, output)
     click.echo(f"wrote {output}")
@@ -69,17 +71,23 @@ def chart(sources: Sequence[str], output: str, kind: Optional[str], depth: Optio
 @click.argument("sources", nargs=-1, required=True)
 @output_option(required=True, help="The .html file to write (atomically).")
 @click.option("--verify", "with_verify", is_flag=True, help="Run the fvcore check and show its status per layer (torch extra).")
-@click.option("--profile", "with_profile", is_flag=True, help="Time each layer on the CPU and add the profile and a roofline (torch extra).")
+@click.option("--profile", "with_profile", is_flag=True,
+              help="Time each layer on the CPU: time, TFLOP/s and share of the roofline as table columns, and a roofline chart (torch extra).")
+@depth_option(help="Blocks of the charts and the cost tree (default: per model, the deepest level with at most 40 blocks).")
 @analysis_options(symbolic=False)
-def report(sources: Sequence[str], output: str, with_verify: bool, with_profile: bool, input_shape: Any, batch: Any, mode: str,
-           convention: str) -> None:
-    """One self-contained HTML report: totals, charts, a sortable and filterable layer table.
+def report(sources: Sequence[str], output: str, with_verify: bool, with_profile: bool, depth: Optional[int], input_shape: Any,
+           batch: Any, mode: str, convention: str) -> None:
+    """One self-contained HTML report: totals, charts, a network view and a cost tree (model, block, branch,
+    layer) that sorts, filters and exports; with several models, a comparison first.
 
     A report draws charts of numbers: --input and --batch take numbers.
     """
-    from ..render.report import render_report
+    from ..analysis import analyze
+    from ..render.report import ProfileView, render_report
+    from ..sources import load_source
 
-    analyses = analyze_all(sources, input_shape, batch, mode, convention)
+    graphs = [load_source(s, input_shape, batch, mode) for s in sources]  # the graphs draw the network view
+    analyses = [analyze(g, input_shape, batch, mode, convention) for g in graphs]
     verifications = None
     if with_verify:
         try:
@@ -90,12 +98,14 @@ def report(sources: Sequence[str], output: str, with_verify: bool, with_profile:
     profiles = None
     if with_profile:
         from ..render.charts import svg_text
-        from ..render.profile import profile_table, roofline_chart
+        from ..render.profile import measured_rows, profile_table, roofline_chart
 
         profiles = []
         for s in sources:
             analysis, measured, device_roof = _profiled(s, input_shape, int(batch), "report --profile")
-            profiles.append((profile_table(analysis, measured, device_roof, "float32"),
-                             svg_text(roofline_chart(analysis, measured, device_roof, "float32", f"{s}: roofline"))))
-    write_output(output, render_report(analyses, verifications, profiles))
+            lines = profile_table(analysis, measured, device_roof, "float32").splitlines()
+            profiles.append(ProfileView(measured_rows(analysis, measured, device_roof, "float32"),
+                                        svg_text(roofline_chart(analysis, measured, device_roof, "float32", f"{s}: roofline")),
+                                        f"{lines[0]}. {lines[-1]}"))
+    write_output(output, render_report(analyses, verifications, profiles, depth, graphs))
     click.echo(f"wrote {output}")

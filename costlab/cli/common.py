@@ -31,6 +31,22 @@ def analyze_all(sources: Sequence[str], input_shape: Any, batch: Any, mode: str,
     return out
 
 
+def report_coverage(analyses: Sequence[Any], strict: bool = False) -> None:
+    """After a result: on stderr, every op costlab could not count (with where it ran) and every assumption a
+    capture made; with ``strict``, exit 1 when an op was not counted (never a silent zero)."""
+    several = len(analyses) > 1
+    for a in analyses:
+        prefix = f"{a.model}: " if several else ""
+        for line in a.coverage.lines():
+            click.echo(prefix + line, err=True)
+        for line in a.assumptions:
+            click.echo(f"{prefix}assumed: {line}", err=True)
+    if strict and any(a.uncounted for a in analyses):
+        from .errors import CheckFailed
+
+        raise CheckFailed()
+
+
 def numeric_batch(batch: Any, why: str) -> int:
     """The batch as an int, or a one-line usage error when it is a name (B) where a number is needed."""
     from ..numbers import is_int

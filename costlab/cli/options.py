@@ -38,18 +38,28 @@ class TextType(click.ParamType):
 
 
 class ShapeType(TextType):
-    """An input shape without batch: 3x224x224, or (when ``symbolic``) 3xHxW: costs become formulas."""
+    """An input shape without batch: 3x224x224, or (when ``symbolic``) 3xHxW: costs become formulas.
+
+    With ``several`` also a PyTorch model's inputs (costlab/inputs.py): several tensors, dtypes, keyword
+    arguments (input_ids:128:int64,attention_mask:128:int64) or an inputs factory (mymod:make_inputs)."""
 
     name = "CxHxW"
 
-    def __init__(self, symbolic: bool = True) -> None:
+    def __init__(self, symbolic: bool = True, several: bool = True) -> None:
         self.symbolic = symbolic
+        self.several = several
 
     def parse(self, text: str) -> Any:
-        from ..shapes import parse_input
+        from ..inputs import Inputs, parse_inputs
 
-        shape = parse_input(text)
-        if not self.symbolic and not all(_numeric(d) for d in shape):
+        shape = parse_inputs(text)
+        if isinstance(shape, Inputs):
+            if not self.several:
+                raise ValueError(f"{text!r}: this command takes one input shape CxHxW")
+            dims = [d for t in shape.tensors for d in t.shape]
+        else:
+            dims = list(shape)
+        if not self.symbolic and not all(_numeric(d) for d in dims):
             raise ValueError(f"{text!r}: needs numbers like 3x224x224 ({NUMBERS_ONLY})")
         return shape
 
@@ -106,6 +116,9 @@ class PercentType(TextType):
 
 SHAPE = ShapeType()
 NUMERIC_SHAPE = ShapeType(symbolic=False)
+ONE_SHAPE = ShapeType(symbolic=False, several=False)
+INPUT_HELP = ("several inputs: 3x8x8,3x8x8; keyword and integer inputs: input_ids:128:int64,attention_mask:128:int64; "
+              "or a function returning them: mymod:make_inputs")
 BATCH = DimType("batch")
 NUMERIC_BATCH = DimType("batch", symbolic=False)
 SI = SIType()
@@ -130,13 +143,17 @@ def combine(*decorators: Decorator) -> Decorator:
     return apply
 
 
-def input_option(symbolic: bool = True) -> Decorator:
-    """--input CxHxW; ``symbolic=False`` for commands that build or draw the model (numbers only)."""
+def input_option(symbolic: bool = True, several: bool = True) -> Decorator:
+    """--input CxHxW; ``symbolic=False`` for commands that build or draw the model (numbers only);
+    ``several=False`` for commands that take one image only."""
+    if not several:
+        return click.option("--input", "input_shape", type=ONE_SHAPE, metavar="CxHxW",
+                            help="Input shape without batch, e.g. 3x224x224 (default: the model's).")
     if symbolic:
         return click.option("--input", "input_shape", type=SHAPE, metavar="CxHxW",
-                            help="Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas).")
+                            help=f"Input shape without batch, e.g. 3x224x224 or 3xHxW (names make costs formulas); {INPUT_HELP}.")
     return click.option("--input", "input_shape", type=NUMERIC_SHAPE, metavar="CxHxW",
-                        help="Input shape without batch, e.g. 3x224x224 (default: the model's).")
+                        help=f"Input shape without batch, e.g. 3x224x224 (default: the model's); {INPUT_HELP}.")
 
 
 def batch_option(symbolic: bool = True) -> Decorator:
@@ -144,6 +161,12 @@ def batch_option(symbolic: bool = True) -> Decorator:
     if symbolic:
         return click.option("--batch", type=BATCH, default="1", show_default=True, help="Batch size (a number or a name).")
     return click.option("--batch", type=NUMERIC_BATCH, default="1", show_default=True, help="Batch size.")
+
+
+def strict_option() -> Decorator:
+    """--strict: exit 1 when an op of the model has no costlab rule (analyze, compare, check, verify)."""
+    return click.option("--strict", is_flag=True,
+                        help="Fail (exit 1) when costlab has no rule for an op of the model (it is listed on stderr either way).")
 
 
 def mode_option() -> Decorator:

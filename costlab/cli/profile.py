@@ -51,7 +51,7 @@ def _profile_text(analysis: Any, measured: Any, device_roof: Any, dtype: str, al
 
 @click.command()
 @click.argument("source")
-@input_option(symbolic=False)
+@input_option(symbolic=False, several=False)
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size of the timed runs.")
 @profile_options()
 @click.option("--calibrate", "calibrate_", is_flag=True, help="Measure the device's peak FLOP/s and bandwidth for the roofline.")

@@ -17,7 +17,7 @@ from .options import POSITIVE_SI, batch_option, format_option, input_option, mod
 @click.option("--width", "widths", help="Sweep width multipliers instead (START:STOP:STEP or a list), at the default input.")
 @click.option("--seq", "lengths", help="Transformers: sweep the sequence length instead (START:STOP:STEP, START:STOP:*2, a list).")
 @click.option("--budget", type=POSITIVE_SI, help="Report the largest resolution (or width) within this many MACs (e.g. 1.5G).")
-@input_option(symbolic=False)
+@input_option(symbolic=False, several=False)
 @batch_option(symbolic=False)
 @mode_option()
 @format_option(["table", "csv", "json", "markdown"])

@@ -9,7 +9,7 @@ import click
 
 from .common import analyze_all, emit, progress
 from .errors import CheckFailed, torch_extra_error
-from .options import depth_option, format_option, input_option, mode_option, output_option
+from .options import depth_option, format_option, input_option, mode_option, output_option, strict_option
 
 UNIT_KEYS = ("name", "macs", "ours", "fvcore", "params", "torch_params", "status", "note")
 
@@ -36,7 +36,7 @@ def _machine_text(results: List[Any], fmt: str, blocks: Optional[List[Any]]) -> 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--against", metavar="SOURCE", help="Also compare block by block with another model (e.g. torchvision:googlenet).")
-@click.option("--strict", is_flag=True, help="Fail (exit 1) when costlab has no formula for an op of the model.")
+@strict_option()
 @click.option("--all", "all_rows", is_flag=True, help="List modules with nothing to count too.")
 @depth_option(default=1, help="Block depth for --against.")
 @input_option(symbolic=False)

@@ -1,84 +1,201 @@
-"""Convolution and fully connected layers: where the multiply-adds are."""
+"""Convolutions in 1, 2 and 3 dimensions, direct and transposed: where most multiply-adds are.
+
+One rule for every rank, as in torch/utils/flop_counter.py's ``conv_flop_count`` and fvcore's
+``conv_flop_jit``: MACs = N * prod(positions) * C_out * (C_in / groups) * prod(kernel), where the
+positions are the OUTPUT positions of a convolution and the INPUT positions of a transposed one
+(each input element is multiplied by every kernel tap once).
+"""
 
 from __future__ import annotations
 
-from typing import Tuple
+from dataclasses import dataclass, replace
+from typing import Dict, Any, Tuple
 
+from ..conventions import per_mac
 from ..errors import FieldError
-from ..layers import Conv2d, Linear
+from ..fields import Ints, Ranked, spec_field
 from ..registry import LayerCost, register
 from ..shapes import Shape, is_int, product, window_out
 from .text import batch_prefix, equals, times
 
 
-def conv_padding(layer: Conv2d) -> Tuple[int, int]:
+@dataclass(frozen=True)
+class _Conv(Ranked):
+    """Convolution (torch.nn.ConvNd)."""
+
+    out_channels: int = spec_field("channels", doc="output channels")
+    kernel: Ints = spec_field("ints", doc="kernel size, k or one per axis")
+    stride: Ints = spec_field("ints", 1, "stride")
+    padding: Any = spec_field("padding", 0, "zero padding per side, or 'same' / 'valid'")
+    dilation: Ints = spec_field("ints", 1, "dilation")
+    groups: int = spec_field("count", 1, "groups (in and out channels must divide by it)")
+    bias: bool = spec_field("bool", True, "add a bias per output channel")
+
+
+@dataclass(frozen=True)
+class Conv1d(_Conv):
+    """1-D convolution (torch.nn.Conv1d), input CxL."""
+
+    rank = 1
+
+
+@dataclass(frozen=True)
+class Conv2d(_Conv):
+    """2-D convolution (torch.nn.Conv2d), input CxHxW."""
+
+
+@dataclass(frozen=True)
+class Conv3d(_Conv):
+    """3-D convolution (torch.nn.Conv3d), input CxDxHxW."""
+
+    rank = 3
+
+
+@dataclass(frozen=True)
+class _ConvTranspose(Ranked):
+    """Transposed convolution (torch.nn.ConvTransposeNd)."""
+
+    out_channels: int = spec_field("channels", doc="output channels")
+    kernel: Ints = spec_field("ints", doc="kernel size, k or one per axis")
+    stride: Ints = spec_field("ints", 1, "stride (the upsampling factor)")
+    padding: Ints = spec_field("pad_ints", 0, "implicit padding removed from each side of the output")
+    output_padding: Ints = spec_field("pad_ints", 0, "extra size on one side of the output (smaller than stride or dilation)")
+    dilation: Ints = spec_field("ints", 1, "dilation")
+    groups: int = spec_field("count", 1, "groups (in and out channels must divide by it)")
+    bias: bool = spec_field("bool", True, "add a bias per output channel")
+
+
+@dataclass(frozen=True)
+class ConvTranspose1d(_ConvTranspose):
+    """1-D transposed convolution (torch.nn.ConvTranspose1d), input CxL."""
+
+    rank = 1
+
+
+@dataclass(frozen=True)
+class ConvTranspose2d(_ConvTranspose):
+    """2-D transposed convolution (torch.nn.ConvTranspose2d, U-Net's up-convolution), input CxHxW."""
+
+
+@dataclass(frozen=True)
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution (torch.nn.ConvTranspose3d), input CxDxHxW."""
+
+    rank = 3
+
+
+def conv_padding(layer: _Conv) -> Tuple[int, ...]:
     """Symmetric padding per side; 'same' keeps the size at stride 1 (as torch allows only there)."""
     if layer.padding == "valid":
-        return (0, 0)
+        return (0,) * layer.rank
     if layer.padding == "same":
-        if layer.stride != (1, 1):
+        if any(s != 1 for s in layer.stride):
             raise FieldError("padding", "'same' padding needs stride 1 (as in PyTorch)")
         # total padding d*(k-1) per axis; output size equals input size whatever the split
-        return tuple(d * (k - 1) // 2 for k, d in zip(layer.kernel, layer.dilation))  # type: ignore[return-value]
-    return layer.padding  # type: ignore[return-value]
+        return tuple(d * (k - 1) // 2 for k, d in zip(layer.kernel, layer.dilation))
+    return layer.padding
 
 
-def conv_out_hw(layer: Conv2d, h, w):  # type: ignore[no-untyped-def]
-    """Output height and width of a convolution."""
+def conv_out(layer: _Conv, sizes: Shape) -> Shape:
+    """Output sizes of a convolution along its axes (PyTorch's rule)."""
     if layer.padding == "same":
         conv_padding(layer)  # validates the stride
-        return h, w
-    ph, pw = conv_padding(layer)
-    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
-    return (
-        window_out(h, kh, sh, ph, dh, False, "kernel"),
-        window_out(w, kw, sw, pw, dw, False, "kernel"),
-    )
+        return tuple(sizes)
+    pads = conv_padding(layer)
+    return tuple(window_out(n, k, s, p, d, False, "kernel") for n, k, s, p, d in zip(sizes, layer.kernel, layer.stride, pads, layer.dilation))
 
 
-@register("conv2d", Conv2d, aliases=("conv",))
-def conv2d(layer: Conv2d, ins: Tuple[Shape, ...]) -> LayerCost:
-    """MACs = N * H_out * W_out * C_out * (C_in / groups) * kh * kw; params = weights + C_out biases."""
-    (shape,) = ins
-    if len(shape) != 4:
-        raise FieldError("input", f"conv2d needs a CxHxW map, got {len(shape) - 1} dimension(s)")
-    n, c_in, h, w = shape
+def conv_transpose_out(layer: _ConvTranspose, sizes: Shape) -> Shape:
+    """(in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1 per axis (PyTorch's rule)."""
+    out = []
+    for n, k, s, p, op, d in zip(sizes, layer.kernel, layer.stride, layer.padding, layer.output_padding, layer.dilation):
+        if op >= s and op >= d:
+            raise FieldError("output_padding", f"{op} must be smaller than the stride {s} or the dilation {d} (as in PyTorch)")
+        size = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if is_int(size) and size <= 0:
+            raise FieldError("padding", f"padding {p} leaves no output from an input of {n}")
+        out.append(size)
+    return tuple(out)
+
+
+def _channels(layer: Any, shape: Shape, what: str) -> Tuple[Any, Any, Tuple[Any, ...]]:
+    rank = layer.rank
+    if len(shape) != rank + 2:
+        axes = ("L", "HxW", "DxHxW")[rank - 1] if rank <= 3 else f"{rank} axes"
+        raise FieldError("input", f"{what} needs a Cx{axes} map, got {len(shape) - 1} dimension(s)")
+    n, c_in, *sizes = shape
     g, c_out = layer.groups, layer.out_channels
-    if is_int(c_in) and c_in % g:
+    if not is_int(c_in):
+        raise FieldError("input", "the channel count must be a number, not a symbol")
+    if c_in % g:
         raise FieldError("groups", f"input channels {c_in} do not divide into {g} groups")
     if c_out % g:
         raise FieldError("groups", f"out_channels {c_out} do not divide into {g} groups")
-    if not is_int(c_in):
-        raise FieldError("input", "the channel count must be a number, not a symbol")
-    h_out, w_out = conv_out_hw(layer, h, w)
-    kh, kw = layer.kernel
+    return n, c_in, tuple(sizes)
+
+
+def conv(layer: _Conv, ins: Tuple[Shape, ...]) -> LayerCost:
+    """MACs = N * prod(out positions) * C_out * (C_in / groups) * prod(kernel); params = weights + C_out biases."""
+    (shape,) = ins
+    n, c_in, sizes = _channels(layer, shape, f"conv{layer.rank}d")
+    g, c_out = layer.groups, layer.out_channels
+    out = conv_out(layer, sizes)
     per_group = c_in // g
-    macs = n * h_out * w_out * c_out * per_group * kh * kw
-    weights = kh * kw * per_group * c_out
+    taps = product(layer.kernel)
+    macs = n * product(out) * c_out * per_group * taps
+    weights = taps * per_group * c_out
     biases = c_out if layer.bias else 0
     group_note = f" [groups={g}]" if g > 1 else ""
-    macs_text = equals(f"{batch_prefix(n)}({times((h_out, w_out, c_out))}) x ({times((kh, kw, per_group))})", macs) + group_note
-    params_text = equals(f"{times((kh, kw, per_group, c_out))}" + (f" + {biases}" if biases else ""), weights + biases)
-    return LayerCost((n, c_out, h_out, w_out), macs, weights + biases, biases, macs_text, params_text)
+    macs_text = equals(f"{batch_prefix(n)}({times((*out, c_out))}) x ({times((*layer.kernel, per_group))})", macs) + group_note
+    params_text = equals(times((*layer.kernel, per_group, c_out)) + (f" + {biases}" if biases else ""), weights + biases)
+    return LayerCost((n, c_out, *out), macs, weights + biases, biases, macs_text, params_text)
 
 
-@register("linear", Linear, aliases=("fc",))
-def linear(layer: Linear, ins: Tuple[Shape, ...]) -> LayerCost:
-    """MACs = (elements before the last dim) * in * out; params = in * out + out biases.
-
-    The input is (N, features) after a flatten, or any (N, ..., features), as torch.nn.Linear allows.
-    """
+def conv_transpose(layer: _ConvTranspose, ins: Tuple[Shape, ...]) -> LayerCost:
+    """MACs = N * prod(INPUT positions) * C_in * (C_out / groups) * prod(kernel); params = weights + C_out biases."""
     (shape,) = ins
-    if len(shape) < 2:
-        raise FieldError("input", "linear needs a feature dimension")
-    *lead, f_in = shape
-    if not is_int(f_in):
-        raise FieldError("input", "the feature count must be a number, not a symbol (pool to a fixed size first)")
-    f_out = layer.out_features
-    rows = product(lead)
-    macs = rows * f_in * f_out
-    biases = f_out if layer.bias else 0
-    positions = f"{times(lead[1:])} x " if len(lead) > 1 else ""
-    macs_text = equals(f"{batch_prefix(lead[0])}{positions}{times((f_in, f_out))}", macs)
-    params_text = equals(times((f_in, f_out)) + (f" + {biases}" if biases else ""), f_in * f_out + biases)
-    return LayerCost((*lead, f_out), macs, f_in * f_out + biases, biases, macs_text, params_text)
+    n, c_in, sizes = _channels(layer, shape, f"conv_transpose{layer.rank}d")
+    g, c_out = layer.groups, layer.out_channels
+    out = conv_transpose_out(layer, sizes)
+    per_group = c_out // g
+    taps = product(layer.kernel)
+    macs = n * product(sizes) * c_in * per_group * taps
+    weights = taps * per_group * c_in
+    biases = c_out if layer.bias else 0
+    group_note = f" [groups={g}]" if g > 1 else ""
+    macs_text = equals(f"{batch_prefix(n)}({times((*sizes, c_in))}) x ({times((*layer.kernel, per_group))})", macs) + group_note
+    params_text = equals(times((*layer.kernel, per_group, c_in)) + (f" + {biases}" if biases else ""), weights + biases)
+    return LayerCost((n, c_out, *out), macs, weights + biases, biases, macs_text, params_text)
+
+
+def widen_channels(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    """Scale out_channels (a final conv too); a depthwise layer (groups == channels) follows its input; other groups refuse."""
+    if layer.groups > 1 and not (layer.groups == layer.out_channels == in_channels):
+        raise FieldError("groups", "a width multiplier does not support grouped convs")
+    out = max(1, round(layer.out_channels * factor))
+    return replace(layer, out_channels=out, groups=out if layer.groups > 1 else 1)
+
+
+def _kernel_text(layer: Any) -> str:
+    name = "conv" if isinstance(layer, _Conv) else "conv_transpose"
+    return f"{'x'.join(map(str, layer.kernel))} {name}{'' if layer.rank == 2 else f'{layer.rank}d'}"
+
+
+_CONV_RULES: Dict[str, Any] = {
+    "fvcore": per_mac(1, "aten::_convolution: batch x prod(weight) x prod(output positions), any rank"),
+    "torch": per_mac(2, "aten.convolution: 2 per MAC, any rank"),
+    "widen": widen_channels, "describe": _kernel_text, "kind": "weighted", "aten": ("convolution", "_convolution"),
+}
+_TRANSPOSED_RULES: Dict[str, Any] = dict(
+    _CONV_RULES,
+    fvcore=per_mac(1, "aten::_convolution (transposed): batch x prod(weight) x prod(INPUT positions)"),
+    torch=per_mac(2, "aten.convolution (transposed): 2 x batch x prod(weight) x prod(INPUT positions)"),
+)
+
+_cls: Any
+for _cls in (Conv1d, Conv2d, Conv3d):
+    register(f"conv{_cls.rank}d", _cls, aliases=("conv",) if _cls.rank == 2 else (), **_CONV_RULES)(conv)
+for _cls in (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d):
+    _r = _cls.rank
+    register(f"conv_transpose{_r}d", _cls, aliases=(f"convtranspose{_r}d", f"deconv{_r}d") + (("upconv",) if _r == 2 else ()),
+             **_TRANSPOSED_RULES)(conv_transpose)

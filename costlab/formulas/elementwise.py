@@ -1,66 +1,110 @@
-"""Normalization, activations and wiring ops: 0 MACs under the macs convention, listed with counts."""
-
 from __future__ import annotations
 
-from typing import Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
 
+from ..conventions import zero
 from ..errors import FieldError
-from ..layers import (
-    Activation, Add, BatchNorm2d, Concat, Dropout, Flatten, GroupNorm, Identity, LayerNorm, LocalResponseNorm, Recorded, Softmax,
-)
-from ..registry import LayerCost, register
+from ..fields import spec_field
+from ..registry import FOLLOWS, NA, LayerCost, register
 from ..shapes import FlatDim, Shape, format_shape, is_int, product, same_dim
-from .text import equals, no_macs
+from .text import no_macs
+
+ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Elementwise nonlinearity (ReLU and friends)."""
+
+    kind: str = spec_field("choice", "relu", ", ".join(ACTIVATIONS), choices=ACTIVATIONS)
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Dropout: free at inference, listed for completeness."""
+
+    p: float = spec_field("prob", 0.5, "drop probability in [0, 1)")
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Flatten everything after the batch dimension (torch.flatten(x, 1))."""
+
+
+@dataclass(frozen=True)
+class Softmax:
+    """Softmax over the feature dimension."""
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Concatenate inputs along channels (Inception's filter concatenation, U-Net's skips)."""
+
+
+@dataclass(frozen=True)
+class Add:
+    """Elementwise sum of inputs of the same shape (residual connection)."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Pass-through (an identity shortcut)."""
+
+
+@dataclass(frozen=True)
+class CenterCrop:
+    """Crop the first input's spatial axes, centred, to the second input's sizes (U-Net's skip crop)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A captured op costlab counts as 0 MACs (elementwise, reductions, ...), with PyTorch's output shape.
+
+    Only the torch bridge creates these; ``supported=False`` marks an op costlab has no rule for.
+    """
+
+    kind: str
+    out_shape: Tuple[int, ...]
+    supported: bool = True
 
 
 def _same_shape(out: Shape) -> LayerCost:
     return LayerCost(out, 0, 0, 0, no_macs(out))
 
 
-@register("batchnorm", BatchNorm2d, aliases=("bn", "batchnorm2d"))
-def batch_norm(layer: BatchNorm2d, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs (foldable into the conv); params = 2 per channel (scale and shift) when affine."""
-    (shape,) = ins
-    if len(shape) < 2:
-        raise FieldError("input", "batch norm needs a channel dimension")
-    c = shape[1]
-    params = 2 * c if layer.affine else 0
-    biases = c if layer.affine else 0
-    params_text = equals(f"2x{c}", params) if layer.affine else ""
-    return LayerCost(shape, 0, params, biases, no_macs(shape), params_text)
+_NO_DIFF = NA("no weights: block diffs compare weighted layers and norms")
+# fvcore ignores or cannot count these (relu, cat, dropout, softmax, ...); FlopCounterMode counts none
+_FREE: Dict[str, Any] = {"kind": "elementwise", "widen": FOLLOWS, "describe": _NO_DIFF, "fvcore": zero("fvcore counts no elementwise or wiring op"),
+             "torch": zero("FlopCounterMode counts no elementwise or wiring op"), "aten": NA("recorded by the generic pointwise rule")}
+_WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
 
 
-@register("lrn", LocalResponseNorm, aliases=("local_response_norm",))
-def local_response_norm(layer: LocalResponseNorm, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs, no params."""
-    return _same_shape(ins[0])
-
-
-@register("activation", Activation, aliases=("relu",))
+@register("activation", Activation, aliases=("relu",), **_FREE)
 def activation(layer: Activation, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs, no params."""
     return _same_shape(ins[0])
 
 
-@register("dropout", Dropout)
+@register("dropout", Dropout, **_FREE)
 def dropout(layer: Dropout, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs, no params (identity at inference)."""
     return _same_shape(ins[0])
 
 
-@register("softmax", Softmax)
+@register("softmax", Softmax, **_FREE)
 def softmax(layer: Softmax, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs, no params."""
     return _same_shape(ins[0])
 
 
-@register("identity", Identity)
+@register("identity", Identity, **_WIRING)
 def identity(layer: Identity, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs, no params."""
     return _same_shape(ins[0])
 
 
-@register("flatten", Flatten)
+@register("flatten", Flatten, **_WIRING)
 def flatten(layer: Flatten, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; (N, C, H, W) -> (N, C*H*W), remembering the paper-order factors HxWxC."""
     (shape,) = ins
@@ -72,7 +116,7 @@ def flatten(layer: Flatten, ins: Tuple[Shape, ...]) -> LayerCost:
     return _same_shape(out)
 
 
-@register("concat", Concat, inputs=(1, None))
+@register("concat", Concat, inputs=(1, None), **dict(_WIRING, aten=NA("recorded by the generic rule as 'cat' (any axis)")))
 def concat(layer: Concat, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; channels add up; every other dimension must match."""
     first = ins[0]
@@ -87,7 +131,7 @@ def concat(layer: Concat, ins: Tuple[Shape, ...]) -> LayerCost:
     return _same_shape(out)
 
 
-@register("add", Add, inputs=(1, None))
+@register("add", Add, inputs=(1, None), **_FREE)
 def add(layer: Add, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (element adds are not multiply-adds); every input must have the same shape."""
     first = ins[0]
@@ -97,31 +141,21 @@ def add(layer: Add, ins: Tuple[Shape, ...]) -> LayerCost:
     return _same_shape(first)
 
 
-@register("layernorm", LayerNorm, aliases=("layer_norm",))
-def layer_norm(layer: LayerNorm, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs; params = 2 per normalized element (scale and shift) when affine."""
-    (shape,) = ins
-    if len(shape) <= layer.dims:
-        raise FieldError("dims", f"cannot normalize {layer.dims} dimension(s) of a {len(shape) - 1}-d input")
-    size = product(shape[-layer.dims:])
-    params = 2 * size if layer.affine else 0
-    return LayerCost(shape, 0, params, params // 2, no_macs(shape), equals(f"2x{size}", params) if params else "")
-
-
-@register("groupnorm", GroupNorm, aliases=("group_norm",))
-def group_norm(layer: GroupNorm, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs; params = 2 per channel when affine; channels must divide into the groups."""
-    (shape,) = ins
-    c = shape[1]
-    if is_int(c) and c % layer.groups:
-        raise FieldError("groups", f"{c} channels do not divide into {layer.groups} groups")
-    params = 2 * c if layer.affine else 0
-    return LayerCost(shape, 0, params, params // 2, no_macs(shape), equals(f"2x{c}", params) if params else "")
-
-
-@register("recorded", Recorded, inputs=(0, None), internal=True)
+@register("recorded", Recorded, inputs=(0, None), internal=True, **dict(_FREE, kind="recorded"))
 def recorded(layer: Recorded, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; the output shape PyTorch reported (captured models only)."""
     out = tuple(layer.out_shape)
     text = no_macs(out) if layer.supported else f"no costlab rule for {layer.kind}: counted as 0, listed as unsupported"
     return LayerCost(out, 0, 0, 0, text, "", layer.kind if layer.supported else "unsupported")
+
+
+@register("center_crop", CenterCrop, aliases=("crop",), inputs=(2, 2), **dict(_WIRING, aten=NA("slicing is plumbing: no row when captured")))
+def center_crop(layer: CenterCrop, ins: Tuple[Shape, ...]) -> LayerCost:
+    """0 MACs; the first input cut, centred, to the spatial sizes of the second (same batch and channels)."""
+    x, ref = ins
+    if len(x) != len(ref) or len(x) < 3:
+        raise FieldError("input", f"crop needs two maps of the same rank, got {format_shape(x[1:])} and {format_shape(ref[1:])}")
+    for have, want in zip(x[2:], ref[2:]):
+        if is_int(have) and is_int(want) and want > have:
+            raise FieldError("input", f"cannot crop {format_shape(x[2:])} to the larger {format_shape(ref[2:])}")
+    return _same_shape((*x[:2], *ref[2:]))

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Any, Dict, Tuple
 
+from dataclasses import dataclass
+
+from ..conventions import custom, fvcore_einsum, per_mac
 from ..errors import FieldError
-from ..layers import Attention, Einsum, Matmul
-from ..registry import LayerCost, register
-from ..shapes import Shape, product, same_dim
+from ..fields import spec_field
+from ..registry import FOLLOWS, NA, LayerCost, register
+from ..shapes import Shape, is_int, product, same_dim
 from .text import equals, times
+
+
+@dataclass(frozen=True)
+class Matmul:
+    """Batched matrix product of two inputs (..., m, k) @ (..., k, n), batch dims broadcast."""
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Scaled dot-product attention of q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+
+    gqa: bool = spec_field("bool", False, "grouped-query attention: k and v may have fewer heads (dim -3) than q")
+
+
+@dataclass(frozen=True)
+class Einsum:
+    """torch.einsum of two operands, e.g. 'bhid,bhjd->bhij' (captured models)."""
+
+    equation: str
+
+
+_NO_WEIGHTS: Dict[str, Any] = {"kind": "matmul", "widen": FOLLOWS, "describe": NA("no weights of its own")}
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:
@@ -21,7 +46,8 @@ def broadcast(a: Shape, b: Shape) -> Shape:
     return tuple(out)
 
 
-@register("matmul", Matmul, inputs=(2, 2))
+@register("matmul", Matmul, inputs=(2, 2), fvcore=per_mac(1, "aten::matmul / bmm / mm: one per MAC"),
+          torch=per_mac(2, "aten.mm / bmm: 2 per MAC"), aten=("mm", "addmm", "bmm", "baddbmm", "matmul"), **_NO_WEIGHTS)
 def matmul(layer: Matmul, ins: Tuple[Shape, ...]) -> LayerCost:
     """(..., m, k) @ (..., k, n): MACs = batch * m * k * n."""
     a, b = ins
@@ -36,7 +62,13 @@ def matmul(layer: Matmul, ins: Tuple[Shape, ...]) -> LayerCost:
     return LayerCost((*batch, m, n), macs, 0, 0, equals(f"{lead}{times((m, k, n))}", macs))
 
 
-@register("attention", Attention, inputs=(3, 3))
+@register("attention", Attention, inputs=(3, 3),
+          fvcore=per_mac(1, "fvcore has no handler for aten::scaled_dot_product_attention (listed as unsupported): costlab "
+                            "counts its MACs and `verify` shows the difference as explained"),
+          torch=per_mac(2, "the two bmm of the math path on the meta device (2 per MAC); FlopCounterMode on the CPU "
+                        "misses the fused kernel _scaled_dot_product_flash_attention_for_cpu"),
+          aten=NA("recorded as one op by wrapping F.scaled_dot_product_attention"),
+          functions=("F.scaled_dot_product_attention",), **_NO_WEIGHTS)
 def attention(layer: Attention, ins: Tuple[Shape, ...]) -> LayerCost:
     """softmax(q k^T) v: MACs = batch * L * S * E (scores) + batch * L * S * Ev (weighted sum)."""
     q, k, v = ins
@@ -45,7 +77,12 @@ def attention(layer: Attention, ins: Tuple[Shape, ...]) -> LayerCost:
     (length, e), (s, e2), (s2, ev) = q[-2:], k[-2:], v[-2:]
     if not (same_dim(e, e2) and same_dim(s, s2)):
         raise FieldError("inputs", f"q {times(q)}, k {times(k)}, v {times(v)} do not fit together")
-    batch = broadcast(q[:-2], broadcast(k[:-2], v[:-2]))
+    kv_batch = broadcast(k[:-2], v[:-2])
+    if layer.gqa and len(q) >= 3 and len(kv_batch) >= 1 and is_int(q[-3]) and is_int(kv_batch[-1]):
+        if q[-3] % kv_batch[-1]:
+            raise FieldError("inputs", f"grouped-query attention: {q[-3]} query heads do not divide into {kv_batch[-1]} key/value heads")
+        kv_batch = (*kv_batch[:-1], q[-3])  # each key/value head serves q_heads / kv_heads query heads
+    batch = broadcast(q[:-2], kv_batch)
     scores = product(batch) * length * s * e
     mixed = product(batch) * length * s * ev
     lead = f"({times(batch)}) x " if batch else ""
@@ -65,7 +102,10 @@ def einsum_sizes(equation: str, ins: Tuple[Shape, ...]) -> dict:
     return sizes
 
 
-@register("einsum", Einsum, inputs=(2, 2), internal=True)
+@register("einsum", Einsum, inputs=(2, 2), internal=True,
+          fvcore=custom(lambda row, mode: fvcore_einsum(row), "aten::einsum: bmm-like equations exact, others numpy's einsum_path"),
+          torch=per_mac(2, "the bmm torch.einsum runs: 2 per MAC"), aten=NA("recorded as one op by wrapping torch.einsum"),
+          functions=("torch.einsum",), **_NO_WEIGHTS)
 def einsum(layer: Einsum, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = the product of the sizes of all index letters (each output element sums over the rest)."""
     sizes = einsum_sizes(layer.equation, ins)

@@ -1,4 +1,5 @@
-"""Layer descriptions of transformer blocks (frozen dataclasses, spec fields as in costlab.layers).
+"""Layer descriptions of transformer blocks (frozen dataclasses, spec fields as in costlab.layers; formulas in
+costlab/formulas/transformer.py; token embeddings and RMS norm are costlab.layers.Embedding and RMSNorm).
 
 Token ids are (N, L); hidden states (N, L, d). ``cache`` is the number of tokens already in the
 KV cache (0 in prefill; an int or a name such as T), set for the whole model by ``with_context``.
@@ -9,37 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..errors import FieldError
-from ..fields import PARSERS, _non_negative, _positive
-from ..layers import spec_field
-from ..shapes import parse_dim
-
-
-def _optional_count(value: Any, field: str) -> Optional[int]:
-    return None if value is None else _positive(value, field)
-
-
-def _tokens(value: Any, field: str) -> Any:
-    """A token count: a non-negative integer, or a name (a symbol such as T)."""
-    if isinstance(value, str):
-        try:
-            return parse_dim(value, field)
-        except ValueError as e:
-            raise FieldError(field, str(e)) from None
-    return _non_negative(value, field)
-
-
-PARSERS.setdefault("optional_count", _optional_count)
-PARSERS.setdefault("tokens", _tokens)
-PARSERS.setdefault("index", _non_negative)
-
-
-@dataclass(frozen=True)
-class Embedding:
-    """Token embedding lookup (torch.nn.Embedding): ids (N, L) -> (N, L, dim); 0 MACs."""
-
-    num_embeddings: int = spec_field("count", doc="rows of the table (vocabulary size)")
-    embedding_dim: int = spec_field("channels", doc="width of each row")
+from ..fields import spec_field
 
 
 @dataclass(frozen=True)
@@ -112,13 +83,6 @@ class SelectToken:
     """One position of the sequence: (N, L, d) -> (N, d) (BERT's pooler reads the first token)."""
 
     position: int = spec_field("index", 0, "which position (0 = first)")
-
-
-@dataclass(frozen=True)
-class RMSNorm:
-    """Root-mean-square layer norm over the last dimension (Llama, T5): 0 MACs; params = d scales when affine."""
-
-    affine: bool = spec_field("bool", True, "learnable scale (1 param per feature)")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from ..graph import Graph
 from ..roofline import DTYPE_BYTES, Device
 from ..shapes import Dim, product
 from .counting import kept_pairs, visible_cache
-from .layers import AttentionScores, AttentionValues, Embedding, Experts, Positions, _AttentionCore
+from ..formulas.embedding import Embedding
+from .layers import AttentionScores, AttentionValues, Experts, Positions, _AttentionCore
 
 PHASES = ("prefill", "decode")
 

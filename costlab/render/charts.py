@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
 from ..errors import CostlabError
+from ..numbers import format_si
 
 
-def _figure(rows: int = 1, height: float = 4.0) -> Any:
+DPI = 200  # PNG resolution: sharp on HiDPI screens (an 8-inch figure is 1600 px wide)
+
+
+def _figure(rows: int = 1, height: float = 4.0, width: float = 8.0) -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(8, height * rows), layout="constrained")
+    return Figure(figsize=(width, height * rows), layout="constrained", dpi=DPI)
 
 
 def save(fig: Any, path: str) -> None:
@@ -24,9 +28,12 @@ def save(fig: Any, path: str) -> None:
         raise CostlabError(f"{path}: charts are written as .png or .svg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    import matplotlib
+
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=suffix)
+    with matplotlib.rc_context({"svg.hashsalt": "costlab", "svg.fonttype": "none"}):  # SVG text stays text
+        fig.savefig(buffer, format=suffix, dpi=DPI, metadata={"Date": None} if suffix == "svg" else None)
     write_atomic(path, buffer.getvalue())
 
 
@@ -89,67 +96,119 @@ def _numeric(analysis: Any) -> None:
         raise CostlabError(f"{analysis.model}: charts need a numeric input (no symbols)")
 
 
+def _si_axis(axis: Any) -> None:
+    """Ticks in costlab's K/M/G units (never '1e10' offsets or raw 600000)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=2))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: format_si(round(x)) if x >= 0 else ""))
+
+
+def _nothing(ax: Any, title: str, reason: str) -> None:
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, f"nothing to chart: {reason}", ha="center", va="center", transform=ax.transAxes, color="0.4")
+
+
+def _hbars(ax: Any, names: Sequence[str], values: Sequence[Any], labels: Sequence[str], color: str, title: str) -> None:
+    """Horizontal bars from the top, labelled at their ends; the axis leaves room for the labels."""
+    if not any(values):
+        _nothing(ax, title, "every value is 0")
+        return
+    ys = range(len(values))
+    bars = ax.barh(list(ys), list(values), color=color)
+    ax.bar_label(bars, labels=list(labels), padding=3, fontsize=8)
+    ax.set_yticks(list(ys), list(names), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(values) * 1.35)
+    _si_axis(ax.xaxis)
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _limit(data: List[Tuple[str, Any, int, float]], limit: int = 40) -> List[Tuple[str, Any, int, float]]:
+    """At most ``limit`` rows: the largest by MACs in their order, the rest summed into one 'other' row."""
+    if len(data) <= limit:
+        return data
+    keep = set(sorted(range(len(data)), key=lambda i: -data[i][1])[: limit - 1])
+    rest = [d for i, d in enumerate(data) if i not in keep]
+    other = (f"other ({len(rest)})", sum(d[1] for d in rest), sum(d[2] for d in rest), sum(d[3] for d in rest))
+    return [d for i, d in enumerate(data) if i in keep] + [other]
+
+
 def layers_figure(analysis: Any) -> Any:
-    """MACs and params per layer (or block) as bars along depth, MACs bars labelled with their share."""
+    """MACs and params per layer (or block) as horizontal bars in network order, labelled with value and share."""
     _numeric(analysis)
-    data = layer_data(analysis)
-    fig = _figure(2, 3.4)
-    macs_ax, params_ax = fig.subplots(2, 1, sharex=True)
-    xs = range(len(data))
-    bars = macs_ax.bar(xs, [d[1] / 1e6 for d in data], color="tab:blue")
-    if len(data) <= 40:
-        macs_ax.bar_label(bars, labels=[f"{d[3]:.0f}%" if d[3] >= 1 else "" for d in data], fontsize=7)
-    macs_ax.set_ylabel("MMACs")
-    macs_ax.set_title(f"{analysis.model}: cost per {'block' if len(data) <= 40 else 'layer'} (share of MACs on bars)")
-    params_ax.bar(xs, [d[2] / 1e6 for d in data], color="tab:green")
-    params_ax.set_ylabel("params (M)")
-    params_ax.set_xticks(list(xs), [d[0] for d in data], rotation=90, fontsize=7 if len(data) <= 40 else 4)
+    data = _limit(layer_data(analysis))
+    total_params = analysis.total().params
+    fig = _figure(1, 0.8 + 0.22 * len(data), width=11)
+    macs_ax, params_ax = fig.subplots(1, 2, sharey=True)
+    names = [d[0] for d in data]
+    _hbars(macs_ax, names, [d[1] for d in data], [f"{format_si(d[1], True)} · {d[3]:.1f}%" if d[1] else "" for d in data],
+           "tab:blue", f"{analysis.model}: MACs (total {format_si(analysis.total().macs, True)})")
+    _hbars(params_ax, names, [d[2] for d in data],
+           [f"{format_si(d[2], True)} · {100 * d[2] / total_params:.1f}%" if d[2] else "" for d in data],
+           "tab:green", f"params (total {format_si(total_params, True)})")
     return fig
 
 
 def ops_figure(analysis: Any) -> Any:
-    """Share of MACs by layer type."""
+    """Share of MACs by layer type (one vocabulary for built-in and captured models)."""
+    from .vocabulary import canonical_op
+
     _numeric(analysis)
-    data = op_data(analysis)
-    fig = _figure(1, 0.5 + 0.4 * max(len(data), 2))
+    merged: dict = {}
+    for op, macs, share in op_data(analysis):
+        m, s = merged.get(canonical_op(op), (0, 0.0))
+        merged[canonical_op(op)] = (m + macs, s + share)
+    data = sorted(merged.items(), key=lambda kv: -kv[1][0])
+    fig = _figure(1, 0.9 + 0.3 * max(len(data), 2))
     ax = fig.subplots()
-    bars = ax.barh([d[0] for d in data][::-1], [d[2] for d in data][::-1], color="tab:purple")
-    ax.bar_label(bars, labels=[f"{d[2]:.1f}%" for d in data][::-1], fontsize=8)
-    ax.set_xlabel("share of MACs (%)")
-    ax.set_title(f"{analysis.model}: MACs by layer type")
+    title = f"{analysis.model}: MACs by layer type"
+    if not data:
+        _nothing(ax, title, "no layer has MACs")
+        return fig
+    _hbars(ax, [d[0] for d in data], [d[1][0] for d in data], [f"{format_si(d[1][0], True)} · {d[1][1]:.1f}%" for d in data],
+           "tab:purple", title)
     return fig
 
 
 def cumulative_figure(analysis: Any) -> Any:
-    """Cumulative MACs along the depth of the network."""
+    """Cumulative MACs along the depth of the network (integer layer positions, K/M/G ticks)."""
+    from matplotlib.ticker import MaxNLocator
+
     _numeric(analysis)
     data = cumulative_data(analysis)
     fig = _figure(1, 3.4)
     ax = fig.subplots()
-    ax.plot(range(len(data)), [d[1] / 1e9 for d in data], drawstyle="steps-post")
-    ax.set_ylabel("cumulative GMACs")
-    ax.set_xlabel("layer index along depth")
-    ax.set_title(f"{analysis.model}: where the MACs accumulate")
+    title = f"{analysis.model}: where the MACs accumulate"
+    if sum(1 for r in analysis.rows if r.macs) < 2:
+        _nothing(ax, title, "fewer than two layers have MACs")
+        return fig
+    ax.plot(range(1, len(data) + 1), [d[1] for d in data], drawstyle="steps-post")
+    ax.set_ylim(0, data[-1][1] * 1.05)
+    _si_axis(ax.yaxis)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("cumulative MACs")
+    ax.set_xlabel("layer (network order)")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     return fig
 
 
 def compare_figure(analyses: Sequence[Any]) -> Any:
-    """Totals side by side (MACs and params), each bar labelled with its ratio to the first model."""
+    """Totals side by side (MACs and params), each bar labelled with its value and its ratio to the first model."""
     for a in analyses:
         _numeric(a)
     data = compare_data(analyses)
-    fig = _figure(1, 3.6)
-    macs_ax, params_ax = fig.subplots(1, 2)
+    fig = _figure(1, 0.9 + 0.45 * len(data), width=11)
+    macs_ax, params_ax = fig.subplots(1, 2, sharey=True)
     names = [d[0] for d in data]
-    for ax, values, labels, unit, color in (
-        (macs_ax, [d[1] for d in data], [d[3] for d in data], "MACs", "tab:blue"),
-        (params_ax, [d[2] for d in data], [d[4] for d in data], "params", "tab:green"),
-    ):
-        bars = ax.bar(names, values, color=color)
-        ax.bar_label(bars, labels=labels, fontsize=8)
-        ax.set_title(unit)
-        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    _hbars(macs_ax, names, [d[1] for d in data], [f"{format_si(d[1], True)} ({d[3]})" for d in data], "tab:blue", "MACs")
+    _hbars(params_ax, names, [d[2] for d in data], [f"{format_si(d[2], True)} ({d[4]})" for d in data], "tab:green", "params")
+    for ax in (macs_ax, params_ax):
+        if ax.axison:
+            ax.set_xlim(0, ax.get_xlim()[1] * 1.3)  # room for the ratio text
     fig.suptitle("comparison against " + names[0])
     return fig
 
@@ -164,7 +223,7 @@ def svg_text(fig: Any) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "costlab"}):  # stable element ids: the same report twice is identical
+    with matplotlib.rc_context({"svg.hashsalt": "costlab", "svg.fonttype": "none"}):  # stable ids; text as <text>
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.S)

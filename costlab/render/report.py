@@ -1,63 +1,65 @@
-"""Self-contained HTML cost reports (jinja2, autoescaped; inline CSS, JS and SVG charts)."""
+"""Self-contained HTML cost reports (jinja2, autoescaped; inline CSS, JS, SVG and the dagre layout library).
+
+A report holds, per model: totals, charts, a network view and a cost tree (model -> block -> branch ->
+layer); with several models a comparison comes first. Nothing is fetched: the file works offline.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, List, Optional, Sequence
 
-from ..numbers import format_int, format_si
-from ..shapes import format_shape
-from .table import shape_text
+from .tree import AUTO_BLOCKS, auto_depth
+
+DAGRE = "vendor/dagre-3.1.3.min.js"  # @dagrejs/dagre 3.1.3 from npm (MIT, see vendor/LICENSE-dagre)
 
 
-def _model_context(analysis: Any, statuses: Optional[Dict[str, str]], summary: str) -> Dict[str, Any]:
-    from .charts import cumulative_figure, layers_figure, ops_figure, svg_text
+@dataclass(frozen=True)
+class ProfileView:
+    """A measured profile for a report: per-module timings (``Measured`` rows), the roofline figure
+    (SVG markup) and a line naming the device and the roof."""
 
-    t = analysis.total()
-    blocks = analysis.by_depth(1)
-    charts = [svg_text(layers_figure(blocks)), svg_text(ops_figure(analysis)), svg_text(cumulative_figure(analysis))]
-    rows = []
-    for r in analysis.rows:
-        share = 100 * r.macs / t.macs if t.macs else 0.0
-        rows.append({
-            "name": r.name, "op": r.op, "ins": " ".join(shape_text(s, analysis.batch) for s in r.in_shapes),
-            "out": shape_text(r.out_shape, analysis.batch), "macs": r.macs, "macs_si": format_si(r.macs),
-            "share_value": f"{share:.6f}", "share": f"{share:.1f}%", "params": r.params, "params_si": format_si(r.params),
-            "formula": r.formula, "status": (statuses or {}).get(r.name.split("#", 1)[0], "exact" if statuses else ""),
-        })
-    return {
-        "model": analysis.model, "description": analysis.description, "input": format_shape(analysis.input),
-        "batch": analysis.batch, "mode": analysis.mode, "convention": analysis.convention,
-        "macs": format_int(t.macs), "macs_si": format_si(t.macs), "params": format_int(t.params), "params_si": format_si(t.params),
-        "biases": format_int(t.biases), "activations": format_int(t.activations), "activations_si": format_si(t.activations),
-        "charts": charts, "rows": rows, "verification": summary,
-    }
+    measured: Sequence[Any]
+    roofline_svg: str
+    heading: str
+
+
+def report_depth(analysis: Any, depth: Optional[int] = None, max_blocks: int = AUTO_BLOCKS) -> int:
+    """``depth`` when given, else the deepest level with at most ``max_blocks`` blocks."""
+    return depth if depth is not None else auto_depth(analysis, max_blocks)
+
+
+def _vendor(name: str) -> str:
+    return resources.files("costlab").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def render_report(analyses: Sequence[Any], verifications: Optional[List[Any]] = None,
-                  profiles: Optional[List[Any]] = None) -> str:
-    """The HTML text of a report on one or more analyses (comparison first when there are several);
-    ``profiles``: per model, (profile table text, roofline SVG) when measured."""
+                  profiles: Optional[List[Any]] = None, depth: Optional[int] = None,
+                  graphs: Optional[Sequence[Any]] = None) -> str:
+    """The HTML text of a report on one or more analyses (comparison first when there are several).
+
+    ``depth``: the blocks of the tree and the charts (default: automatic, per model); ``graphs``: the
+    models' graphs (edges of the network view; without them layers are drawn in execution order);
+    ``profiles``: per model a ``ProfileView`` (timings become table columns)."""
     import jinja2
 
     from .. import __version__
-    from .charts import compare_data, compare_figure, svg_text
+    from .report_compare import comparison_context
+    from .report_model import model_context
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("costlab", "templates"), autoescape=True)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    depths = [report_depth(a, depth) for a in analyses]
     models = []
     for i, analysis in enumerate(analyses):
         v = verifications[i] if verifications else None
         statuses = {u.name: u.status for u in v.units} if v else None
         summary = f"{v.count('exact')} exact, {v.count('explained')} explained, {v.count('mismatch')} mismatch" if v else ""
-        context = _model_context(analysis, statuses, summary)
-        context["profile_text"], context["roofline_svg"] = profiles[i] if profiles else ("", "")
-        models.append(context)
-    comparison = []
-    if len(analyses) > 1:
-        for a, (model, macs, params, macs_ratio, params_ratio) in zip(analyses, compare_data(analyses)):
-            comparison.append({"model": model, "input": format_shape(a.input), "macs": format_int(macs), "macs_si": format_si(macs),
-                               "params": format_int(params), "params_si": format_si(params),
-                               "macs_ratio": macs_ratio, "params_ratio": params_ratio})
+        profile = profiles[i] if profiles else None
+        models.append(model_context(analysis, i + 1, depths[i], graphs[i] if graphs else None, statuses, summary, profile))
+    comparison = comparison_context(analyses, depths) if len(analyses) > 1 else None
     return env.get_template("report.html.j2").render(
         title=" vs ".join(a.model for a in analyses), version=__version__, models=models, comparison=comparison,
-        comparison_svg=svg_text(compare_figure(analyses)) if len(analyses) > 1 else "",
+        dagre=_vendor(DAGRE), script=_vendor("report.js"), style=_vendor("report.css"),
     )

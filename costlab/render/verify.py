@@ -36,7 +36,8 @@ def verification_table(v: Any, all_rows: bool = False, fmt: str = "simple") -> s
 def summary_line(v: Any) -> str:
     """'143 exact, 0 explained, 0 mismatch; params 6,998,552 = 6,998,552'."""
     params = "=" if v.params == v.torch_params else "!="
-    return (f"{v.count('exact')} exact, {v.count('explained')} explained, {v.count('mismatch')} mismatch; "
+    uncounted = f"{v.count('uncounted')} uncounted, " if v.count("uncounted") else ""
+    return (f"{v.count('exact')} exact, {v.count('explained')} explained, {uncounted}{v.count('mismatch')} mismatch; "
             f"params costlab {format_int(v.params)} {params} PyTorch {format_int(v.torch_params)}")
 
 

@@ -20,7 +20,7 @@ COMPILED = ZOO_DIR / "compiled.json"
 # The order `costlab list` shows them in: the paper's arguments first, then whole networks.
 ORDER = (
     "naive", "bottleneck", "fc-head", "gap-head", "inception-naive", "inception",
-    "conv5x5", "conv3x3-x2", "conv7x7", "conv3x3-x3", "googlenet", "alexnet", "vgg16", "resnet50", "inception-v2", "inception-v3", "inception-v4",
+    "conv5x5", "conv3x3-x2", "conv7x7", "conv3x3-x3", "googlenet", "alexnet", "vgg16", "resnet50", "inception-v2", "inception-v3", "inception-v4", "unet",
 )
 
 

@@ -1,4 +1,6 @@
-"""Cost formulas of the transformer layer types (registered on import, like costlab.formulas).
+"""Transformer layer types (classes in costlab.llm.layers): positions, rotary, attention scores and values,
+gated-MLP multiply, slices, output head, mixture-of-experts. Token embeddings and RMS norm are the
+``embedding`` and ``rmsnorm`` families (embedding.py, norm.py).
 
 Attention is two rows: scores Q K^T and values P V, each N x heads x L x (T + L) x head_dim MACs
 counted densely (what a masked matmul computes: torch FlopCounterMode, fvcore, and this ``macs``
@@ -8,18 +10,50 @@ convention). The pairs a causal or sliding-window mask keeps are in the formula 
 
 from __future__ import annotations
 
-from typing import Tuple
+from dataclasses import replace
+from typing import Any, Dict, Tuple
 
+from ..conventions import per_mac, zero
 from ..errors import FieldError
-from ..formulas.text import batch_prefix, equals, no_macs, times
-from ..numbers import format_int
-from ..registry import LayerCost, register
-from ..shapes import Shape, format_shape, is_int, product, same_dim
-from .counting import keys, kept_pairs, pairs_text
-from .layers import (
-    AttentionScores, AttentionValues, Embedding, Experts, Multiply, PositionBias, Positions, RMSNorm, Rotary, SelectToken, Slice,
-    Unembedding, _AttentionCore,
+from ..llm.counting import keys, kept_pairs, pairs_text
+from ..llm.layers import (
+    AttentionScores, AttentionValues, Experts, Multiply, PositionBias, Positions, Rotary, SelectToken, Slice, Unembedding,
+    _AttentionCore,
 )
+from ..numbers import format_int
+from ..registry import FOLLOWS, NA, LayerCost, register
+from ..shapes import Shape, format_shape, is_int, product, same_dim
+from .text import batch_prefix, equals, no_macs, times
+
+
+# How fvcore and FlopCounterMode count each family (fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS;
+# torch/utils/flop_counter.py registers formulas for mm / bmm / addmm / baddbmm / matmul-like ops only).
+_LOOKUP: Dict[str, Any] = {"kind": "lookup", "fvcore": zero("fvcore has no handler for aten::embedding"),
+                           "torch": zero("FlopCounterMode has no formula for embedding lookups")}
+_FREE: Dict[str, Any] = {"kind": "elementwise", "widen": FOLLOWS, "describe": NA("no weights: block diffs compare weighted layers and norms"),
+                         "fvcore": zero("fvcore counts no elementwise or wiring op"),
+                         "torch": zero("FlopCounterMode counts no elementwise or wiring op"),
+                         "aten": NA("captured models record these as their elementwise / view ops")}
+_WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
+# the attention rows are batched matmuls; a captured model records them as matmul rows (aten::bmm / matmul)
+_ATTENTION: Dict[str, Any] = {
+    "inputs": (2, 2), "kind": "matmul", "fvcore": per_mac(1, "aten::matmul / bmm: one per MAC"),
+    "torch": per_mac(2, "aten.bmm: 2 per MAC"),
+    "widen": NA("heads x head_dim follow the config: a transformer is scaled by its config, not a width multiplier"),
+    "describe": NA("no weights of its own"), "aten": NA("a captured Q K^T or P V is a matmul row (aten::bmm / matmul)"),
+}
+
+
+def _widen_table(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    return replace(layer, embedding_dim=max(1, round(layer.embedding_dim * factor)))
+
+
+def _widen_slice(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    return replace(layer, start=round(layer.start * factor), size=max(1, round(layer.size * factor)))
+
+
+def _widen_experts(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    return replace(layer, hidden=max(1, round(layer.hidden * factor)))
 
 
 def _free(out: Shape, params: int = 0, params_text: str = "", text: str = "") -> LayerCost:
@@ -35,22 +69,14 @@ def _hidden(shape: Shape, what: str) -> Tuple[Shape, int]:
     return shape[:-1], int(shape[-1])
 
 
-@register("embedding", Embedding, aliases=("token_embedding",))
-def embedding(layer: Embedding, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs (a table lookup); params = num_embeddings x embedding_dim."""
-    (ids,) = ins
-    out = (*ids, layer.embedding_dim)
-    params = layer.num_embeddings * layer.embedding_dim
-    return _free(out, params, equals(times((layer.num_embeddings, layer.embedding_dim)), params),
-                 f"0 MACs (lookup of {format_int(product(ids))} rows)")
-
-
 def _check_positions(needed: object, table: int, field: str) -> None:
     if is_int(needed) and needed > table:  # type: ignore[operator]
         raise FieldError(field, f"the sequence needs {needed} positions but the table has {table}")
 
 
-@register("positions", Positions, aliases=("position_embedding",))
+@register("positions", Positions, aliases=("position_embedding",), widen=_widen_table,
+          describe=lambda layer: f"positions {layer.max_positions}x{layer.embedding_dim}",
+          aten=NA("a captured position lookup is an embedding row (aten::embedding)"), **_LOOKUP)
 def positions(layer: Positions, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (lookup of positions cache .. cache+L-1); params = max_positions x embedding_dim."""
     (ids,) = ins
@@ -62,7 +88,9 @@ def positions(layer: Positions, ins: Tuple[Shape, ...]) -> LayerCost:
     return _free(out, params, equals(times((layer.max_positions, layer.embedding_dim)), params))
 
 
-@register("position_bias", PositionBias, aliases=("relative_position_bias",))
+@register("position_bias", PositionBias, aliases=("relative_position_bias",), widen=NA("one value per bucket and head: no width"),
+          describe=lambda layer: f"position bias {layer.buckets}x{layer.heads}",
+          aten=NA("a captured T5 bias is an embedding row (aten::embedding)"), **_LOOKUP)
 def position_bias(layer: PositionBias, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; a (1, heads, L, cache+L) bias added to every layer's scores; params = buckets x heads."""
     (ids,) = ins
@@ -73,7 +101,7 @@ def position_bias(layer: PositionBias, ins: Tuple[Shape, ...]) -> LayerCost:
     return _free(out, params, equals(times((layer.buckets, layer.heads)), params))
 
 
-@register("rotary", Rotary, aliases=("rope",))
+@register("rotary", Rotary, aliases=("rope",), **_FREE)
 def rotary(layer: Rotary, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs: x*cos + rotate_half(x)*sin is 2 multiplies and 1 add per element, no multiply-accumulate."""
     (shape,) = ins
@@ -106,7 +134,7 @@ def _attention_text(layer: _AttentionCore, n: object, length: object, macs: obje
     return f"{dense} (dense); {pairs_text(length, layer.cache, layer.causal, layer.window)}: {format_int(exact)} MACs (causal convention)"
 
 
-@register("attention_scores", AttentionScores, aliases=("qk",), inputs=(2, 2))
+@register("attention_scores", AttentionScores, aliases=("qk",), **_ATTENTION)
 def attention_scores(layer: AttentionScores, ins: Tuple[Shape, ...]) -> LayerCost:
     """Q K^T: MACs = N x heads x L x keys x head_dim, keys = cache + L (a window keeps the last window - 1
     cached); dense: the mask's zeros are multiplied too. Grouped k heads are shared, not copied."""
@@ -122,7 +150,7 @@ def attention_scores(layer: AttentionScores, ins: Tuple[Shape, ...]) -> LayerCos
     return LayerCost((n, layer.heads, length, s), macs, 0, 0, _attention_text(layer, n, length, macs))
 
 
-@register("attention_values", AttentionValues, aliases=("av",), inputs=(2, 2))
+@register("attention_values", AttentionValues, aliases=("av",), **_ATTENTION)
 def attention_values(layer: AttentionValues, ins: Tuple[Shape, ...]) -> LayerCost:
     """P V: MACs = N x heads x L x (cache + L) x head_dim (dense); output (N, L, heads x head_dim)."""
     p, v = ins
@@ -136,7 +164,7 @@ def attention_values(layer: AttentionValues, ins: Tuple[Shape, ...]) -> LayerCos
     return LayerCost((n, length, layer.heads * layer.head_dim), macs, 0, 0, _attention_text(layer, n, length, macs))
 
 
-@register("multiply", Multiply, aliases=("mul",), inputs=(2, 2))
+@register("multiply", Multiply, aliases=("mul",), inputs=(2, 2), **_FREE)
 def multiply(layer: Multiply, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (one multiply per element, nothing accumulated); both inputs have the same shape."""
     a, b = ins
@@ -145,7 +173,7 @@ def multiply(layer: Multiply, ins: Tuple[Shape, ...]) -> LayerCost:
     return _free(a)
 
 
-@register("slice", Slice, aliases=("split",))
+@register("slice", Slice, aliases=("split",), **dict(_WIRING, widen=_widen_slice))
 def slice_(layer: Slice, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs: features start .. start+size-1 of the last dimension."""
     (shape,) = ins
@@ -155,7 +183,7 @@ def slice_(layer: Slice, ins: Tuple[Shape, ...]) -> LayerCost:
     return _free((*shape[:-1], layer.size))
 
 
-@register("select_token", SelectToken, aliases=("token",))
+@register("select_token", SelectToken, aliases=("token",), **_WIRING)
 def select_token(layer: SelectToken, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs: one position of (N, L, d) -> (N, d)."""
     (shape,) = ins
@@ -166,16 +194,9 @@ def select_token(layer: SelectToken, ins: Tuple[Shape, ...]) -> LayerCost:
     return _free((shape[0], shape[2]))
 
 
-@register("rmsnorm", RMSNorm, aliases=("rms_norm",))
-def rms_norm(layer: RMSNorm, ins: Tuple[Shape, ...]) -> LayerCost:
-    """0 MACs; params = d (one scale per feature) when affine."""
-    (shape,) = ins
-    _, width = _hidden(shape, "rmsnorm")
-    params = width if layer.affine else 0
-    return _free(shape, params, str(params) if params else "")
-
-
-@register("unembedding", Unembedding, aliases=("lm_head",))
+@register("unembedding", Unembedding, aliases=("lm_head",), kind="weighted", widen=lambda layer, factor, in_channels, head: layer,
+          describe=lambda layer: f"unembedding {layer.vocab}", fvcore=per_mac(1, "aten::linear / mm: one per MAC"),
+          torch=per_mac(2, "aten.mm / addmm: 2 per MAC"), aten=NA("a captured output head is a linear row (aten::mm / addmm)"))
 def unembedding(layer: Unembedding, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = N x L x d x vocab; params = d x vocab (+ vocab biases), 0 weights when tied to the embedding."""
     (shape,) = ins
@@ -197,7 +218,10 @@ def expert_params(layer: Experts, width: int) -> Tuple[int, int]:
     return matrices * width * layer.hidden + biases, biases
 
 
-@register("experts", Experts, aliases=("moe",))
+@register("experts", Experts, aliases=("moe",), kind="weighted", widen=_widen_experts,
+          describe=lambda layer: f"experts {layer.experts}x{layer.hidden} top {layer.top_k}",
+          fvcore=per_mac(1, "each expert's aten::linear: one per MAC"), torch=per_mac(2, "each expert's aten.mm: 2 per MAC"),
+          aten=NA("a captured MoE block is its router and expert linear rows"))
 def experts(layer: Experts, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = tokens x top_k x (3 or 2) x d x hidden; params = experts x one expert (active per token: top_k of them)."""
     (shape,) = ins

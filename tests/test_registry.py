@@ -1,0 +1,111 @@
+"""Every registered op family carries everything the rest of costlab needs, or says why not."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from costlab.conventions import Rule
+from costlab.registry import NA, all_types, for_layer
+from costlab.layers import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+
+TYPES = list(all_types())
+
+
+@pytest.mark.parametrize("entry", TYPES, ids=[t.op for t in TYPES])
+def test_every_op_family_is_complete(entry):
+    assert entry.doc and entry.kind
+    assert set(entry.rules) == {"fvcore", "torch"} and all(isinstance(r, Rule) for r in entry.rules.values())
+    assert all(r.note for r in entry.rules.values() if r.per == "zero")  # a tool's 0 always says why
+    assert callable(entry.widen) or isinstance(entry.widen, NA)
+    assert callable(entry.describe) or isinstance(entry.describe, NA)
+    assert isinstance(entry.aten, (tuple, NA))
+    assert entry.aten or entry.functions or isinstance(entry.aten, NA), "captured from no op and no function"
+
+
+def test_capture_handlers_functions_and_builders_match_the_families():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")  # registers torch.ops.torchvision
+    from costlab.bridge.build import BUILDERS
+    from costlab.bridge.functions import FUNCTIONS, owner
+    from costlab.bridge.ops import HANDLERS
+
+    declared_ops = {name for t in TYPES if isinstance(t.aten, tuple) for name in t.aten}
+    declared_functions = {name for t in TYPES for name in t.functions}
+    assert declared_ops == set(HANDLERS)
+    assert declared_functions == set(FUNCTIONS)
+    for name in declared_ops:  # every name is a real op of this torch
+        namespace, op = name.split(".") if "." in name else ("aten", name)
+        assert hasattr(getattr(torch.ops, namespace), op), name
+    for name in declared_functions:
+        holder, attr = owner(name)
+        assert callable(getattr(holder, attr)), name
+    for t in TYPES:
+        assert t.cls in BUILDERS or t.internal, f"{t.op} has no torch builder"
+
+
+def test_a_new_rank_is_one_subclass():
+    """Conv3d is Conv2d's family with rank 3: the same formula, rules, builder and capture handler."""
+    entries = [for_layer(cls(out_channels=2, kernel=1)) for cls in (Conv1d, Conv2d, Conv3d)]
+    assert len({(e.formula, e.kind, e.widen, tuple(e.rules.values()), e.aten) for e in entries}) == 1
+
+
+positive = st.integers(1, 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 2), c_in=positive, c_out=positive, g=st.sampled_from([1, 2]), k=st.integers(1, 3), s=st.integers(1, 3),
+       p=st.integers(0, 1), size=st.integers(4, 9), rank=st.sampled_from([1, 2, 3]))
+def test_transposed_conv_is_the_adjoint_of_conv(n, c_in, c_out, g, k, s, p, size, rank):
+    """conv(C_out -> C_in) maps the transposed conv's output back to its input: the same MACs, the same weights."""
+    conv_cls = (Conv1d, Conv2d, Conv3d)[rank - 1]
+    t_cls = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)[rank - 1]
+    c_in, c_out = c_in * g, c_out * g
+    if p * 2 >= k + (size - 1) * s:
+        return
+    t = t_cls(out_channels=c_out, kernel=k, stride=s, padding=p, groups=g)
+    up = for_layer(t).formula(t, ((n, c_in, *(size,) * rank),))
+    c = conv_cls(out_channels=c_in, kernel=k, stride=s, padding=p, groups=g)
+    down = for_layer(c).formula(c, (up.out_shape,))
+    assert down.out_shape == (n, c_in, *(size,) * rank)
+    assert down.macs == up.macs and down.params - down.biases == up.params - up.biases
+
+
+@settings(max_examples=60, deadline=None)
+@given(c_in=positive, c_out=positive, k=st.integers(1, 3), s=st.integers(1, 2), p=st.integers(0, 1), size=st.integers(3, 9))
+def test_nd_conv_with_unit_axes_equals_the_lower_rank_conv(c_in, c_out, k, s, p, size):
+    """A 3-D conv whose extra axes have size 1 and kernel 1 costs what the 2-D (and the 1-D) conv costs."""
+    one = Conv1d(out_channels=c_out, kernel=k, stride=s, padding=p)
+    two = Conv2d(out_channels=c_out, kernel=(1, k), stride=(1, s), padding=(0, p))
+    three = Conv3d(out_channels=c_out, kernel=(1, 1, k), stride=(1, 1, s), padding=(0, 0, p))
+    costs = [for_layer(layer).formula(layer, (shape,)) for layer, shape in
+             ((one, (1, c_in, size)), (two, (1, c_in, 1, size)), (three, (1, c_in, 1, 1, size)))]
+    assert len({(c.macs, c.params, c.out_shape[-1]) for c in costs}) == 1
+
+
+def test_readme_spec_reference_is_generated_from_the_registry():
+    """README's layer reference is exactly what the registry says (regenerate: python -m costlab.specref)."""
+    from pathlib import Path
+
+    from costlab.specref import section
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert section() in readme
+    for entry in TYPES:
+        assert (f"`{entry.op}`" in section()) != entry.internal
+
+
+def test_width_multiplier_scales_every_family_that_has_a_width():
+    """widen() asks each family: embeddings and recurrent layers scale, the classifier keeps its outputs."""
+    from costlab.analysis import analyze
+    from costlab.spec import graph_from_data
+    from costlab.sweep import widen
+
+    lm = graph_from_data({"name": "lm", "input": "35", "layers": [
+        {"type": "embedding", "num_embeddings": 1000, "embedding_dim": 64},
+        {"type": "lstm", "hidden_size": 128, "num_layers": 2, "batch_first": True},
+        {"type": "linear", "out_features": 1000}]}, "lm.yaml")
+    half = [n.layer for n in widen(lm, 0.5).nodes]
+    assert (half[0].embedding_dim, half[1].hidden_size, half[2].out_features) == (32, 64, 1000)
+    # 35 steps x (4x64x(32+64) + 4x64x(64+64)) = 35 x 57,344 = 2,007,040, + the decoder 35 x 64 x 1000 = 2,240,000
+    assert analyze(widen(lm, 0.5)).total().macs == 2_007_040 + 2_240_000
