@@ -308,3 +308,27 @@ def test_hostile_config_files_are_one_line_errors(tmp_path: Any) -> None:
     for path, message in ((tmp_path, "nested too deeply"), (big, "a config.json is at most 1,048,576")):
         with pytest.raises(CostlabError, match=message):
             load_source(str(path))
+
+
+def test_a_width_multiplier_is_refused_for_attention_with_the_layer_named() -> None:
+    """sweep --width scales linear widths; attention heads x head_dim must follow them, so the first
+    attention row refuses (one error naming the layer and field), never a shape error later."""
+    from costlab.sweep import widen
+
+    with pytest.raises(CostlabError, match=r"layer 'transformer.h.0.attn.scores': field 'heads': a width multiplier cannot"):
+        widen(zoo.load("gpt2"), 0.5)
+
+
+def test_registry_conventions_of_the_transformer_rows() -> None:
+    """fvcore counts the matmul-like rows one per MAC and nothing for lookups, rotary or RMS norm;
+    FlopCounterMode 2 per MAC of the same rows. A 1-layer Llama-like model, L = 4, d = 8, 2 heads of 4:
+    q/k/v/o 4 x (8x8) = 4 x 256 = 1,024 MACs; scores and values 2 x (2 heads x 4 x 4 x 4) = 256; gate/up/down
+    3 x 4 x (8x16) = 1,536; head 4 x 8 x 10 = 320; total 1,024 + 256 + 1,536 + 320 = 3,136."""
+    from costlab.llm.hf_config import spec_from_config
+
+    config = {"model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+              "num_attention_heads": 2}
+    graph = graph_from_data(spec_from_config(config, "tiny", "tiny", 4), "tiny", "tiny")
+    assert analyze(graph).total().macs == 3_136
+    assert analyze(graph, convention="fvcore").total_cost() == 3_136
+    assert analyze(graph, convention="torch").total_cost() == 2 * 3_136

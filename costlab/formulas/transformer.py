@@ -35,11 +35,16 @@ _FREE: Dict[str, Any] = {"kind": "elementwise", "widen": FOLLOWS, "describe": NA
                          "torch": zero("FlopCounterMode counts no elementwise or wiring op"),
                          "aten": NA("captured models record these as their elementwise / view ops")}
 _WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
+def _refuse_width(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    """Heads x head_dim must match the projections: a transformer is scaled by its config, not a multiplier."""
+    raise FieldError("heads", "a width multiplier cannot scale attention heads: change hidden_size / heads in the config instead")
+
+
 # the attention rows are batched matmuls; a captured model records them as matmul rows (aten::bmm / matmul)
 _ATTENTION: Dict[str, Any] = {
     "inputs": (2, 2), "kind": "matmul", "fvcore": per_mac(1, "aten::matmul / bmm: one per MAC"),
     "torch": per_mac(2, "aten.bmm: 2 per MAC"),
-    "widen": NA("heads x head_dim follow the config: a transformer is scaled by its config, not a width multiplier"),
+    "widen": _refuse_width,
     "describe": NA("no weights of its own"), "aten": NA("a captured Q K^T or P V is a matmul row (aten::bmm / matmul)"),
 }
 
