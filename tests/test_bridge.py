@@ -159,4 +159,6 @@ def test_a_factory_that_returns_no_module_is_bad_input(ref):
 
     result = CliRunner().invoke(main, ["analyze", ref])
     assert result.exit_code == 2, result.output
-    assert "not a torch.nn.Module" in result.output or "building the model failed" in result.output
+    assert result.output.count("\n") <= 1 and f"costlab: error: {ref}: " in result.output
+    if ref == "os:getcwd":
+        assert "the factory returned a str, not a torch.nn.Module" in result.output
