@@ -35,6 +35,8 @@ _FREE: Dict[str, Any] = {"kind": "elementwise", "widen": FOLLOWS, "describe": NA
                          "torch": zero("FlopCounterMode counts no elementwise or wiring op"),
                          "aten": NA("captured models record these as their elementwise / view ops")}
 _WIRING: Dict[str, Any] = dict(_FREE, kind="wiring")
+
+
 def _refuse_width(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
     """Heads x head_dim must match the projections: a transformer is scaled by its config, not a multiplier."""
     raise FieldError("heads", "a width multiplier cannot scale attention heads: change hidden_size / heads in the config instead")
