@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import CostlabError
 from .grid import AXES, Grid
+from .tables import plain
 
 METRICS = ("macs", "params", "activations")
 
@@ -48,16 +49,9 @@ def largest_within(grid: Grid, budget: int, axis: str, metric: str = "macs") -> 
         for j, second in enumerate(getattr(grid, others[1])):
             ok = [k for k in order if within[i, j, k]]
             best = ok[-1] if ok else None
-            rows.append((_plain(first), _plain(second), None if best is None else _plain(axis_values[best]),
+            rows.append((plain(first), plain(second), None if best is None else plain(axis_values[best]),
                          None if best is None else int(moved[i, j, best])))
     return Largest(axis, metric, int(budget), (others[0], others[1]), tuple(rows))
-
-
-def _plain(value: object) -> object:
-    """numpy scalars as Python ints or floats."""
-    if isinstance(value, (np.integer, int)):
-        return int(value)  # type: ignore[arg-type]
-    return float(value)  # type: ignore[arg-type]
 
 
 def pareto_mask(objectives: Sequence[np.ndarray], maximize: Sequence[bool]) -> np.ndarray:

@@ -69,7 +69,8 @@ def _csv_field(text: str) -> str:
     return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n\r') else text
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """numpy scalars as Python ints, floats and bools (for JSON)."""
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -77,6 +78,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+def json_rows(columns: Mapping[str, np.ndarray]) -> list:
+    """One dict per row with plain Python values (exact integers, None for missing)."""
+    names = list(columns)
+    return [dict(zip(names, (plain(v) for v in values))) for values in zip(*(np.asarray(columns[n]).tolist() for n in names))]
 
 
 def to_csv_text(columns: Mapping[str, np.ndarray], chunk: int = 200_000) -> Iterator[str]:
@@ -108,9 +115,7 @@ def write_table(columns: Mapping[str, np.ndarray], path: str, fmt: Optional[str]
             for piece in to_csv_text(columns):
                 handle.write(piece)
         elif kind == "json":
-            names = list(columns)
-            rows = [dict(zip(names, (_plain(v) for v in values))) for values in zip(*(columns[n].tolist() for n in names))]
-            handle.write(json.dumps({**(meta or {}), "rows": rows}, indent=1) + "\n")
+            handle.write(json.dumps({**(meta or {}), "rows": json_rows(columns)}, indent=1) + "\n")
         else:
             raise CostlabError(f"{path}: unknown table format {kind!r} (use csv, json or parquet)")
 

@@ -5,7 +5,8 @@
 - ``charts.py``: chart, report
 - ``profile.py``: profile
 - ``budgets.py``: check, baseline save / diff
-- ``sweep.py``: sweep
+- ``sweep.py``: sweep (one axis, or a grid of resolutions x widths x batch sizes)
+- ``batch.py``: batch (many sources x settings into one table, resumable, on Dask if asked)
 - ``options.py``: every shared option and parameter type, declared once
 - ``errors.py``: exit codes (0 ok, 1 a check failed, 2 bad usage or input, 3 internal error)
 
@@ -20,6 +21,7 @@ from typing import Any, List
 import click
 
 from .analyze import analyze, compare, list_command
+from .batch import batch
 from .budgets import baseline, check
 from .charts import chart, report
 from .errors import EXIT_TERMINATED, one_line_usage, translate
@@ -109,7 +111,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.meta["costlab.debug"] = debug
 
 
-for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep):
+for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep, batch):
     main.add_command(_command)
 
 __all__ = ["main"]
