@@ -12,7 +12,7 @@ HEADERS = {"batch": "batch", "resolution": "input", "width": "width", "macs": "M
 
 
 def _table(rows: List[List[str]], headers: List[str], fmt: str) -> str:
-    from tabulate import tabulate
+    from .plaintable import tabulate
 
     return tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True) + "\n"
 
