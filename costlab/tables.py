@@ -57,12 +57,13 @@ def _text(column: np.ndarray) -> np.ndarray:
         return column.astype(str)
     if column.dtype.kind == "b":
         return np.where(column, "true", "false")
-    values, inverse = np.unique(column.astype(object).astype(str) if column.dtype == object else column, return_inverse=True)
     if column.dtype.kind == "f":
-        shown = np.array([repr(float(v)) for v in values], dtype=object)
-    else:
-        shown = np.array(["" if v == "None" else _csv_field(str(v)) for v in values], dtype=object)
-    return shown[inverse.ravel()]
+        values, inverse = np.unique(column, return_inverse=True)
+        return np.array([repr(float(v)) for v in values], dtype=object)[inverse.ravel()]
+    from .render.records import csv_cell  # text a spreadsheet would run as a formula gets a leading quote
+
+    return np.array([_csv_field(str(csv_cell(v))) if isinstance(v, str) else ("" if v is None else str(v)) for v in column.tolist()],
+                    dtype=object)
 
 
 def _csv_field(text: str) -> str:

@@ -150,3 +150,7 @@ def test_tables_of_a_run(tmp_path):
     table = pq.read_table(tmp_path / "out.parquet").to_pydict()
     assert table["macs"] == [112_896_000, 225_792_000, None, None] and table["error"][2].startswith("nope:")
     assert journal_path(str(tmp_path / "out.csv")).name == ".out.csv.journal.jsonl"
+    # text a spreadsheet would run is neutralised, as in every costlab CSV (render/records.csv_cell)
+    hostile = run_batch(plan(["=HYPERLINK(1,2)"]))
+    write_outcome(hostile, str(tmp_path / "h.csv"))
+    assert (tmp_path / "h.csv").read_text().splitlines()[1].startswith('"\'=HYPERLINK(1,2)",')
