@@ -17,9 +17,10 @@ import os
 import random
 import statistics
 import time
-import warnings
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: numpy's integer kernels are single-threaded anyway
+
+from fvcore_timing import fvcore_per_point  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 
 def timed(fn, repeats: int = 3) -> tuple:
@@ -60,22 +61,10 @@ def grid_on_one_core(side: int, fvcore_points: int) -> None:
     print(f"  one vectorized pass:                  {seconds:8.3f} s wall, {cpu:.3f} s CPU (target < 1 s) "
           f"({per_point * 1e9:8.1f} ns per point)")
     print(f"  numeric analysis (widen + analyze):   {numeric * 1e3:8.3f} ms per point: {numeric / per_point:,.0f}x slower per point")
-    try:
-        import torch
-        import torchvision
-        from fvcore.nn import FlopCountAnalysis
-    except ImportError as e:
-        print(f"  fvcore / torchvision not installed ({e}): no fvcore ratio")
+    measured = fvcore_per_point(sizes, fvcore_points)
+    if measured is None:
         return
-    warnings.filterwarnings("ignore")
-    model = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).eval()
-    chosen = sizes[:: max(1, side // fvcore_points)][:fvcore_points]
-    start = time.perf_counter()
-    with torch.no_grad():
-        for s in chosen:
-            counter = FlopCountAnalysis(model, torch.randn(1, 3, s, s))
-            counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False).total()
-    fvcore = (time.perf_counter() - start) / len(chosen)
+    fvcore, chosen = measured
     print(f"  fvcore re-tracing torchvision googlenet: {fvcore * 1e3:8.1f} ms per point at {chosen}: "
           f"{fvcore / per_point:,.0f}x slower per point (target >= 100,000x)")
 
