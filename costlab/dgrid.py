@@ -57,7 +57,8 @@ def grid_arrays(graph: Graph, resolution: Optional[Sequence[int]], width: Option
 
     square = resolution is not None
     b = np.asarray(list(batch), dtype=np.int64)
-    r = np.asarray(list(resolution) if square else [graph.input_shape[1] if len(graph.input_shape) == 3 else 1], dtype=np.int64)
+    r = np.asarray(list(resolution) if resolution is not None else [graph.input_shape[1] if len(graph.input_shape) == 3 else 1],
+                   dtype=np.int64)
     w = np.asarray([1.0] if width is None else list(width), dtype=np.float64)
     evaluate_grid(graph, r[:1].tolist() if square else None, w[:1].tolist() if width is not None else None, b[:1].tolist(), mode)  # fail early on bad input
     axes = [da.from_array(a, chunks=c) for a, c in zip((b, r, w), chunk)]

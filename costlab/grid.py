@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import CostlabError, SpecError
+from .formulas.conv import conv_padding
 from .graph import INPUT, Graph
 from .layers import (
     Activation, AdaptiveAvgPool2d, Add, Attention, AvgPool2d, BatchNorm2d, Concat, Conv2d, Dropout, Einsum, Flatten, GroupNorm,
@@ -176,7 +177,8 @@ class _Context:
             if ok.all():
                 return
             full = np.broadcast_to(ok, tuple(len(v) for v in self.values))
-            index = tuple(int(i) for i in np.argwhere(~full)[0])
+            first = np.argwhere(~full)[0]
+            index = (int(first[0]), int(first[1]), int(first[2]))
         elif ok:
             return
         else:
@@ -260,7 +262,7 @@ def _conv(ctx: _Context, layer: Conv2d, ins: Tuple[Shape, ...]) -> Tuple[Shape, 
             ctx.fail("padding", "'same' padding needs stride 1 (as in PyTorch)")
         h_out, w_out = h, w
     else:
-        ph, pw = (0, 0) if layer.padding == "valid" else layer.padding
+        ph, pw = conv_padding(layer)  # the formula's own reading of 'valid' and pairs
         h_out, w_out = _window(ctx, h, kh, sh, ph, dh, False), _window(ctx, w, kw, sw, pw, dw, False)
     per_group = c_in // g
     macs = ctx.mul(n, h_out, w_out, kh, kw, c_out, per_group)

@@ -1,6 +1,5 @@
 """Budgets and Pareto fronts over grids, checked against brute force; tables written exactly."""
 
-import itertools
 import json
 import random
 

@@ -9,7 +9,7 @@ from costlab import analyze, load_source
 from costlab.errors import CostlabError, SpecError
 from costlab.graph import Graph, Node
 from costlab.grid import evaluate_grid, width_channels, width_plan
-from costlab.layers import Conv2d, Einsum, Flatten, Recorded
+from costlab.layers import Einsum, Flatten, Recorded
 from costlab.spec import graph_from_data
 from costlab.sweep import widen
 from helpers import spec
