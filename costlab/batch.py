@@ -22,6 +22,7 @@ import numpy as np
 from .errors import CostlabError
 
 COLUMNS = ("source", "resolution", "batch", "width", "mode", "macs", "params", "activations", "layers", "uncounted", "error")
+VERIFY_COLUMNS = ("fvcore", "torch_params", "mismatches", "verified")  # with --verify: fvcore's count, PyTorch's params
 SCHEMA = "costlab.batch/1"
 
 
@@ -35,10 +36,11 @@ class Task:
     width: Optional[float] = None
     mode: str = "infer"
     digest: str = ""  # content digest of a spec file source ('' for built-in and Python models)
+    verify: bool = False  # also trace the real model with fvcore (torch extra), as `costlab verify` does
 
     def key(self) -> str:
         """The journal key: the source, what it contained, and every setting."""
-        return json.dumps([self.source, self.digest, self.resolution, self.batch, self.width, self.mode])
+        return json.dumps([self.source, self.digest, self.resolution, self.batch, self.width, self.mode] + (["verify"] if self.verify else []))
 
 
 def source_digest(source: str) -> str:
@@ -53,7 +55,7 @@ def source_digest(source: str) -> str:
 
 
 def plan(sources: Sequence[str], resolutions: Sequence[Optional[int]] = (None,), batches: Sequence[int] = (1,),
-         widths: Sequence[Optional[float]] = (None,), modes: Sequence[str] = ("infer",)) -> List[Task]:
+         widths: Sequence[Optional[float]] = (None,), modes: Sequence[str] = ("infer",), verify: bool = False) -> List[Task]:
     """Every source at every combination of the settings, in that nesting order."""
     tasks = []
     for source in sources:
@@ -62,7 +64,7 @@ def plan(sources: Sequence[str], resolutions: Sequence[Optional[int]] = (None,),
             for resolution in resolutions:
                 for batch in batches:
                     for width in widths:
-                        tasks.append(Task(source, resolution, batch, width, mode, digest))
+                        tasks.append(Task(source, resolution, batch, width, mode, digest, verify))
     return tasks
 
 
@@ -75,6 +77,8 @@ def run_task(task: Task) -> Dict[str, Any]:
                            "mode": task.mode, "macs": None, "params": None, "activations": None, "layers": None,
                            "uncounted": None, "error": None}
     try:
+        if task.verify and (task.width is not None or task.batch != 1):
+            raise CostlabError(f"{task.source}: --verify checks the model as it is, at batch 1 (no width multiplier)")
         shape = None
         if task.resolution is not None:
             channels = 3 if is_reference(task.source) else load_source(task.source).input_shape[0]
@@ -90,11 +94,24 @@ def run_task(task: Task) -> Dict[str, Any]:
         totals = analysis.total()
         row.update(macs=int(totals.macs), params=int(totals.params), activations=int(totals.activations),
                    layers=len(analysis.rows), uncounted=sum(1 for r in analysis.rows if r.op == "unsupported"))
+        if task.verify:
+            row.update(_verified(task, shape))
     except CostlabError as e:
         row["error"] = " ".join(str(e).split())
     except Exception as e:  # a failing third-party model must not stop a thousand-model run: it is a row
         row["error"] = f"internal error: {type(e).__name__}: {' '.join(str(e).split())}"
     return row
+
+
+def _verified(task: Task, shape: Any) -> Dict[str, Any]:
+    """fvcore's count and PyTorch's parameters for the real model, as `costlab verify` reports them."""
+    try:
+        from .bridge.verify import verify_source
+    except ImportError as e:
+        raise CostlabError(f"{task.source}: --verify needs the torch extra (pip install 'costlab[torch]'): {e}") from None
+    v = verify_source(task.source, shape, task.mode)
+    return {"fvcore": int(v.fvcore), "torch_params": int(v.torch_params), "mismatches": v.count("mismatch"),
+            "verified": "ok" if v.ok else "mismatch"}
 
 
 def run_chunk(tasks: Sequence[Task]) -> List[Tuple[str, Dict[str, Any]]]:
@@ -166,7 +183,8 @@ class Outcome:
     rows: List[Dict[str, Any]]
     computed: int = 0
     reused: int = 0
-    failed: int = field(default=0)
+    failed: int = field(default=0)  # rows with an error, or whose verification found a mismatch
+    verify: bool = False
 
 
 def journal_path(output: str) -> Path:
@@ -211,13 +229,15 @@ def run_batch(tasks: Sequence[Task], journal: Optional[Journal] = None, client: 
         for future in as_completed(futures):
             record(future.result())
     rows = [done[t.key()] for t in tasks]
-    return Outcome(rows, len(todo), reused, sum(1 for r in rows if r["error"]))
+    return Outcome(rows, len(todo), reused, sum(1 for r in rows if r["error"] or r.get("verified") == "mismatch"),
+                   any(t.verify for t in tasks))
 
 
-def table_columns(rows: Sequence[Dict[str, Any]]) -> Dict[str, np.ndarray]:
-    """The rows as columns (object arrays: integers stay exact, missing values None)."""
+def table_columns(rows: Sequence[Dict[str, Any]], verify: bool = False) -> Dict[str, np.ndarray]:
+    """The rows as columns (object arrays: integers stay exact, missing values None); the fvcore
+    columns when the run verified."""
     columns: Dict[str, np.ndarray] = {}
-    for name in COLUMNS:
+    for name in COLUMNS + (VERIFY_COLUMNS if verify else ()):
         column = np.empty(len(rows), dtype=object)
         column[:] = [r.get(name) for r in rows]
         columns[name] = column
@@ -228,5 +248,5 @@ def write_outcome(outcome: Outcome, output: str, fmt: Optional[str] = None) -> N
     """The table, atomically, as CSV, JSON or Parquet (by the suffix unless ``fmt`` says)."""
     from .tables import write_table
 
-    write_table(table_columns(outcome.rows), output, fmt, meta={"schema": SCHEMA})
+    write_table(table_columns(outcome.rows, outcome.verify), output, fmt, meta={"schema": SCHEMA})
 

@@ -154,3 +154,15 @@ def test_tables_of_a_run(tmp_path):
     hostile = run_batch(plan(["=HYPERLINK(1,2)"]))
     write_outcome(hostile, str(tmp_path / "h.csv"))
     assert (tmp_path / "h.csv").read_text().splitlines()[1].startswith('"\'=HYPERLINK(1,2)",')
+
+
+def test_verify_rows_against_fvcore(tmp_path):
+    pytest.importorskip("fvcore")
+    outcome = run_batch(plan(["naive", "bottleneck"], batches=[1, 2], verify=True))
+    ok = [r for r in outcome.rows if r["batch"] == 1]
+    # fvcore counts one flop per conv MAC: 112,896,000 (naive) and 5,268,480 (bottleneck); PyTorch's params match
+    assert [(r["fvcore"], r["torch_params"], r["mismatches"], r["verified"]) for r in ok] == \
+        [(112_896_000, 576_048, 0, "ok"), (5_268_480, 26_944, 0, "ok")]
+    assert all("batch 1" in r["error"] and r["macs"] is None for r in outcome.rows if r["batch"] == 2)  # said, not half-done
+    write_outcome(outcome, str(tmp_path / "v.csv"))
+    assert (tmp_path / "v.csv").read_text().splitlines()[0].endswith(",error,fvcore,torch_params,mismatches,verified")

@@ -23,14 +23,16 @@ from .options import mode_option
 @click.option("--chunk", type=click.IntRange(min=1), default=4, show_default=True, help="Tasks per unit of work (and per journal write).")
 @click.option("--scheduler", help="Run on this Dask scheduler (tcp://HOST:PORT; also DASK_SCHEDULER_ADDRESS). Sources must load there.")
 @click.option("--workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of N worker processes.")
+@click.option("--verify", is_flag=True, help="Also trace each real model with fvcore, as costlab verify does (torch extra): "
+              "columns fvcore, torch_params, mismatches, verified.")
 @click.option("--fresh", is_flag=True, help="Ignore the journal of an interrupted run (by default a rerun continues it).")
 def batch(sources: Sequence[str], from_file: Optional[str], resolutions: Optional[str], widths: Optional[str], batches: str, mode: str,
-          output: str, chunk: int, scheduler: Optional[str], workers: Optional[int], fresh: bool) -> None:
+          output: str, chunk: int, scheduler: Optional[str], workers: Optional[int], verify: bool, fresh: bool) -> None:
     """Analyse every SOURCE at every setting into one table: one row per (source, resolution, batch, width).
 
     Each finished unit of work is journaled beside the output (.OUTPUT.journal.jsonl); after a crash or
     Ctrl-C the same command continues where it stopped without recomputing anything. A source that
-    fails is a row with its error (exit code 1 at the end), never a stopped run.
+    fails is a row with its error (exit code 1 at the end, as for a --verify mismatch), never a stopped run.
     """
     from ..batch import Journal, journal_path, plan, run_batch, write_outcome
     from ..cluster import dask_client, scheduler_address
@@ -44,7 +46,7 @@ def batch(sources: Sequence[str], from_file: Optional[str], resolutions: Optiona
     from .sweep import _batches
 
     tasks = plan(names, parse_range(resolutions) if resolutions else [None], _batches(batches),
-                 parse_factors(widths) if widths else [None], [mode])
+                 parse_factors(widths) if widths else [None], [mode], verify)
     path = journal_path(output)
     if fresh and path.exists():
         path.unlink()
