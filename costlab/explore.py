@@ -44,11 +44,13 @@ def largest_within(grid: Grid, budget: int, axis: str, metric: str = "macs") -> 
     within = moved <= budget
     axis_values = getattr(grid, axis)
     order = np.argsort(np.asarray(axis_values, dtype=np.float64), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))  # position of each value in ascending order
+    best_rank = np.where(within, rank, -1).max(axis=-1)  # (other1, other2): -1 where nothing fits
     rows = []
     for i, first in enumerate(getattr(grid, others[0])):
         for j, second in enumerate(getattr(grid, others[1])):
-            ok = [k for k in order if within[i, j, k]]
-            best = ok[-1] if ok else None
+            best = int(order[best_rank[i, j]]) if best_rank[i, j] >= 0 else None
             rows.append((plain(first), plain(second), None if best is None else plain(axis_values[best]),
                          None if best is None else int(moved[i, j, best])))
     return Largest(axis, metric, int(budget), (others[0], others[1]), tuple(rows))
