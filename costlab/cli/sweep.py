@@ -3,7 +3,7 @@ grid of resolutions x widths x batch sizes at once (one vectorized pass, costlab
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import click
 
@@ -12,6 +12,7 @@ from .options import POSITIVE_SI, format_option, input_option, mode_option, outp
 
 DEFAULT_RESOLUTIONS = "128:512:32"
 SHOWN_POINTS = 60  # a grid longer than this prints its answers, not every point (--table FILE has them all)
+MAX_GRID_POINTS = 20_000_000  # in one process; bigger grids go to Dask in chunks (--workers, --scheduler)
 
 
 @click.command()
@@ -69,6 +70,10 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], batche
         return
     from ..grid import evaluate_grid
 
+    points = len(batch_sizes) * (len(sizes) if sizes else 1) * (len(factors) if factors else 1)
+    if points > MAX_GRID_POINTS:
+        raise click.UsageError(f"{points:,} grid points is more than {MAX_GRID_POINTS:,} in one process: "
+                               "use --workers N or --scheduler ADDRESS (Dask evaluates it in chunks)")
     grid = evaluate_grid(graph, sizes, factors, batch_sizes, mode)
     text = _grid_text(grid, source, fmt, budget, pareto, sizes is not None, factors is not None)
     if table_path:
@@ -151,19 +156,22 @@ def _scatter(inside: Any, mask: Any) -> Any:
 def _grid_text(grid: Any, source: str, fmt: str, budget: Optional[int], pareto: Optional[str], by_resolution: bool, by_width: bool) -> str:
     from ..render.grid import axis_text, largest_text, points_text
 
-    columns = grid.columns()
-    if not by_resolution:
-        del columns["resolution"]
-    if not by_width:
-        del columns["width"]
+    def swept_columns() -> Dict[str, Any]:  # every point: built only when printed
+        columns = grid.columns()
+        if not by_resolution:
+            del columns["resolution"]
+        if not by_width:
+            del columns["width"]
+        return columns
+
     if fmt in ("csv", "json") and not pareto:
-        return points_text(columns, fmt, source)
+        return points_text(swept_columns(), fmt, source)
     axes = [f"batch {axis_text(grid.batch, 'batch')}", f"resolution {axis_text(grid.resolution, 'resolution')}"]
     if by_width:
         axes.append(f"width {axis_text(grid.width, 'width')}")
     text = f"{source}: {grid.size:,} points ({'; '.join(axes)})\n"
     if grid.size <= SHOWN_POINTS:
-        text += points_text(columns, fmt, source)
+        text += points_text(swept_columns(), fmt, source)
     if budget is not None:
         from ..explore import largest_within
 
@@ -174,7 +182,8 @@ def _grid_text(grid: Any, source: str, fmt: str, budget: Optional[int], pareto: 
         from ..explore import pareto_points, parse_objectives
 
         front = pareto_points(grid, parse_objectives(pareto), budget)
-        kept = {k: v for k, v in front.items() if k in columns}
+        shown = {"batch", "macs", "params", "activations"} | ({"resolution"} if by_resolution else set()) | ({"width"} if by_width else set())
+        kept = {k: v for k, v in front.items() if k in shown}
         where = f" within {budget:,} MACs" if budget is not None else ""
         if fmt in ("csv", "json"):
             return points_text(kept, fmt, source)
