@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_big_spec import big_spec  # noqa: E402
+from make_big_spec import big_spec
 
 MEASURE = """
 import json, resource, sys, time, tracemalloc

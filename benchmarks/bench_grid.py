@@ -20,7 +20,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: numpy's integer kernels are single-threaded anyway
 
-from fvcore_timing import fvcore_per_point  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from fvcore_timing import fvcore_per_point  # benchmarks/ is on the path when run as a script
 
 
 def timed(fn, repeats: int = 3) -> tuple:

@@ -67,7 +67,7 @@ def grid_arrays(graph: Graph, resolution: Optional[Sequence[int]], width: Option
         return _block(graph, mode, bb.ravel(), rr.ravel(), ww.ravel(), square)
 
     stacked = da.map_blocks(block, axes[0][:, None, None], axes[1][None, :, None], axes[2][None, None, :],
-                            new_axis=[0], chunks=((3,),) + tuple(a.chunks[0] for a in axes), dtype=np.int64,
+                            new_axis=[0], chunks=((3,), *(a.chunks[0] for a in axes)), dtype=np.int64,
                             meta=np.empty((0, 0, 0, 0), dtype=np.int64))
     return LazyGrid(graph.name, b, r, w, stacked)
 
@@ -116,7 +116,7 @@ def summarize(lazy: LazyGrid, budget: Optional[int] = None, front: bool = False,
         parts = []
         for index in np.ndindex(*blocks.shape[1:]):
             axes = [values[s[i]:s[i + 1]] for values, s, i in zip((lazy.batch, lazy.resolution, lazy.width), starts, index)]
-            parts.append(dask.delayed(_chunk_front)(blocks[(0, *index)], *axes, budget, tuple(objectives)))
+            parts.append(dask.delayed(_chunk_front)(blocks[(0, index[0], index[1], index[2])], *axes, budget, tuple(objectives)))
         work["front"] = dask.delayed(merge_fronts)(parts, tuple(objectives))
     kwargs = {"scheduler": scheduler} if scheduler is not None else {}
     (done,) = dask.compute(work, **kwargs)

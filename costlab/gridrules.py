@@ -140,6 +140,11 @@ def _same(a: Dim, b: Dim) -> Any:
     return a == b
 
 
+def _pair_message(before: str, x: Dim, y: Dim, after: str) -> Callable[[Tuple[int, int, int]], str]:
+    """'BEFORE X and Y AFTER' with both dimensions' values at the failing grid point."""
+    return lambda i: f"{before} {_at(x, i)} and {_at(y, i)}{after}"
+
+
 # ----------------------------------------------------------------------------------------------
 # Array rules, one per op family: (ctx, layer, input shapes) -> (out shape, macs, params)
 
@@ -260,7 +265,7 @@ def _require_equal(ctx: Context, a: Shape, b: Shape, skip: Optional[int], what: 
         ctx.fail("inputs", f"{what}: inputs of {len(a) - 1} and {len(b) - 1} dimensions")
     for axis, (x, y) in enumerate(zip(a, b)):
         if axis != skip:
-            ctx.require(_same(x, y), "inputs", lambda i: f"{what}: dimension {axis} is {_at(x, i)} and {_at(y, i)}")
+            ctx.require(_same(x, y), "inputs", _pair_message(f"{what}: dimension {axis} is", x, y, ""))
 
 
 @rule(Concat)
@@ -282,7 +287,7 @@ def _broadcast(ctx: Context, a: Shape, b: Shape) -> Shape:
     b = (1,) * (len(a) - len(b)) + tuple(b)
     out = []
     for x, y in zip(a, b):
-        ctx.require((x == 1) | (y == 1) | (x == y), "inputs", lambda i: f"batch dimensions {_at(x, i)} and {_at(y, i)} do not broadcast")
+        ctx.require((x == 1) | (y == 1) | (x == y), "inputs", _pair_message("batch dimensions", x, y, " do not broadcast"))
         out.append(_where(x == 1, y, x))
     return tuple(out)
 

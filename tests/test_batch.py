@@ -39,7 +39,7 @@ def expected_row(source, resolution, batch, width, mode="infer"):
     return t.macs, t.params, t.activations, len(a.rows)
 
 
-TASKS = dict(sources=["naive", "bottleneck", "googlenet", "resnet50"], resolutions=[None], batches=[1, 4], widths=[None, 0.5])
+TASKS = {"sources": ["naive", "bottleneck", "googlenet", "resnet50"], "resolutions": [None], "batches": [1, 4], "widths": [None, 0.5]}
 
 
 def test_in_process_rows_equal_numeric_analyses():

@@ -24,7 +24,7 @@ def brute_front(points, maximize):
 @pytest.mark.parametrize("k", [2, 3, 4])
 def test_pareto_mask_equals_brute_force(k):
     rng = random.Random(k)
-    for trial in range(60):
+    for _ in range(60):
         n = rng.randrange(1, 60)
         points = [tuple(rng.randrange(0, 6) for _ in range(k)) for _ in range(n)]  # many ties and duplicates
         maximize = [rng.random() < 0.5 for _ in range(k)]

@@ -90,7 +90,7 @@ def test_paper_numbers_at_the_default_setting():
 
 def test_width_rounding_is_widens_rule_including_ties():
     widths = np.array([k / 64 for k in range(1, 257)] + [0.5, 1.5, 2.5, 0.1, 0.3, 0.7])
-    for channels in list(range(1, 130)) + [192, 480, 832, 1024]:
+    for channels in [*range(1, 130), 192, 480, 832, 1024]:
         expected = [max(1, round(channels * w)) for w in widths.tolist()]  # widen's expression
         assert width_channels(channels, widths).tolist() == expected
     # a tie: 5 x 0.5 = 2.5 rounds to 2 (half to even), 3 x 0.5 = 1.5 rounds to 2
