@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
+
+from fvcore_timing import fvcore_per_point
 
 
 def main() -> None:
@@ -48,22 +49,10 @@ def main() -> None:
     print(f"  compiled formula evaluation only:                          {eval_s * 1e3:9.1f} ms")
     print(f"  numeric re-analysis at every point:                        {numeric_s * 1e3:9.1f} ms")
     print(f"  ratio: sweep {numeric_s / sweep_s:.1f}x faster end to end; formula evaluation {numeric_s / eval_s:,.0f}x faster per point")
-    try:
-        import torch
-        import torchvision
-        from fvcore.nn import FlopCountAnalysis
-    except ImportError:
-        print("fvcore not installed: no fvcore comparison")
+    measured = fvcore_per_point(sizes, args.fvcore_points)
+    if measured is None:
         return
-    warnings.filterwarnings("ignore")
-    model = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).eval()
-    chosen = sizes[:: max(1, len(sizes) // args.fvcore_points)][: args.fvcore_points]
-    start = time.perf_counter()
-    with torch.no_grad():
-        for s in chosen:
-            counter = FlopCountAnalysis(model, torch.randn(1, 3, s, s))
-            counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False).total()
-    per_point = (time.perf_counter() - start) / len(chosen)
+    per_point, chosen = measured
     print(f"  fvcore on torchvision googlenet: {per_point * 1e3:.1f} ms per point at {chosen}; "
           f"x{args.points} = {per_point * args.points:.1f} s ({per_point * args.points / sweep_s:,.0f}x the costlab sweep)")
 

@@ -15,7 +15,10 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def commands(group=main, path=("costlab",)):
     """(path, command) for the main group and every command under it (subgroups by their commands)."""
     yield path, group
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # commands load lazily: ask the group, not its dict
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             yield from ((p, c) for p, c in commands(command, (*path, name)) if c is not command)
         else:

@@ -5,7 +5,8 @@
 - ``charts.py``: chart, report
 - ``profile.py``: profile
 - ``budgets.py``: check, baseline save / diff
-- ``sweep.py``: sweep
+- ``sweep.py``: sweep (one axis, or a grid of resolutions x widths x batch sizes)
+- ``batch.py``: batch (many sources x settings into one table, resumable, on Dask if asked)
 - ``llm.py``: phases (transformers: prefill, decode, KV cache)
 - ``options.py``: every shared option and parameter type, declared once
 - ``errors.py``: exit codes (0 ok, 1 a check failed, 2 bad usage or input, 3 internal error)
@@ -16,18 +17,20 @@ Commands import their heavy dependencies (torch, sympy, matplotlib) only when th
 from __future__ import annotations
 
 import warnings
-from typing import Any, List
+from typing import Any, List, Optional
 
 import click
 
-from .analyze import analyze, compare, list_command
-from .budgets import baseline, check
-from .charts import chart, report
 from .errors import EXIT_TERMINATED, one_line_usage, translate
-from .llm import phases
-from .profile import profile
-from .sweep import sweep
-from .verify import verify
+
+# Each command's module is imported only when that command runs (start-up time is a feature):
+# command name -> (module in costlab.cli, function name), in the order --help lists them.
+COMMANDS = {
+    "list": ("analyze", "list_command"), "analyze": ("analyze", "analyze"), "compare": ("analyze", "compare"),
+    "verify": ("verify", "verify"), "chart": ("charts", "chart"), "report": ("charts", "report"), "profile": ("profile", "profile"),
+    "check": ("budgets", "check"), "baseline": ("budgets", "baseline"), "sweep": ("sweep", "sweep"), "batch": ("batch", "batch"),
+    "phases": ("llm", "phases"),
+}
 
 # Library notices that say nothing about the user's model: torch's deprecation of torch.jit.script
 # (fvcore and torchvision call it while verify traces) on every run.
@@ -35,7 +38,19 @@ QUIET_WARNINGS = (r"`torch\.jit\.script` is deprecated",)
 
 
 class Group(click.Group):
-    """Every error a command raises becomes one line and an exit code (cli/errors.py); never a traceback."""
+    """Every error a command raises becomes one line and an exit code (cli/errors.py); never a traceback.
+    Commands are loaded lazily from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return list(COMMANDS) + [name for name in super().list_commands(ctx) if name not in COMMANDS]
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name in COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attribute = COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(f"{__name__}.{module}"), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         previous = _terminate_as_exit()
@@ -110,8 +125,5 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.meta["costlab.debug"] = debug
 
-
-for _command in (list_command, analyze, compare, verify, chart, report, profile, check, baseline, sweep, phases):
-    main.add_command(_command)
 
 __all__ = ["main"]

@@ -116,7 +116,6 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
     analyses = [a.by_depth(depth) for a in analyze_all(sources, input_shape, batch, mode, convention, phase, seq, context)]
     from ..document import analysis_dict, compare_records
     from ..render import table
-    from ..render.records import document, records_csv
 
     if measure:
         from ..bridge.profile import profile_source
@@ -127,9 +126,13 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
         click.echo(measure_lines(analyses, timed), nl=False)
 
     if fmt == "json":
+        from ..render.records import document
+
         text = document("costlab.compare/1", first=analyses[0].model, convention=analyses[0].convention,
                         models=compare_records(analyses), analyses=[analysis_dict(a) for a in analyses])
     elif fmt == "csv":
+        from ..render.records import records_csv
+
         text = records_csv(compare_records(analyses))
     else:
         from ..legend import legend_text, name_sizes

@@ -1,4 +1,4 @@
-"""Human tables (tabulate): per-layer analysis, totals, and side-by-side comparisons.
+"""Human tables (tabulate's formats, costlab/render/plaintable.py): per-layer analysis, totals, and side-by-side comparisons.
 
 ``fmt`` is 'table' (terminal) or 'markdown' (a pull-request comment).
 """
@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any, List, Sequence
 
-from tabulate import tabulate
-
 from ..conventions import get_convention
 from ..numbers import format_int, format_si, is_int
 from ..ratios import ratio_text
 from ..shapes import format_shape
+from .plaintable import tabulate
 
 TABLEFMT = {"table": "simple", "markdown": "github"}
 

@@ -1,0 +1,76 @@
+"""Big models: load and analyze JSON specs of 1k, 10k and 100k layers, each in its own process.
+
+Prints wall and CPU seconds for loading (parse + graph) and for analyze(), the peak memory of the
+process (ru_maxrss) and the peak Python allocation (tracemalloc, which slows the run: measured in a
+second run), and the growth per layer from the smallest to the largest. Targets: 100k layers
+analysed in under 2 s, linear growth, peak memory under 300 MB.
+
+Usage: python benchmarks/bench_big.py [--layers 1000,10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_big_spec import big_spec
+
+MEASURE = """
+import json, resource, sys, time, tracemalloc
+from pathlib import Path
+trace = sys.argv[2] == "trace"
+if trace:
+    tracemalloc.start()
+from costlab.analysis import analyze
+from costlab.spec import load_spec
+T, C = time.perf_counter, time.process_time
+t0, c0 = T(), C()
+graph = load_spec(Path(sys.argv[1]))
+t1, c1 = T(), C()
+analysis = analyze(graph)
+t2, c2 = T(), C()
+total = analysis.total().macs
+out = {"layers": len(graph.nodes), "load_s": t1 - t0, "load_cpu": c1 - c0, "analyze_s": t2 - t1, "analyze_cpu": c2 - c1,
+       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "macs": total}
+if trace:
+    out["traced_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+print(json.dumps(out))
+"""
+
+
+def measure(path: Path, trace: bool) -> dict:
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(path), "trace" if trace else "plain"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", default="1000,10000,100000")
+    args = parser.parse_args()
+    counts = [int(v) for v in args.layers.split(",")]
+    print(f"{'layers':>8} {'load s':>8} {'(CPU)':>7} {'analyze s':>10} {'(CPU)':>7} {'total CPU':>10} {'us/layer':>9} "
+          f"{'peak RSS MB':>12} {'traced MB':>10}")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for count in counts:
+            path = Path(folder) / f"deep{count}.json"
+            path.write_text(json.dumps(big_spec(count)), encoding="utf-8")
+            r = measure(path, False)
+            r["traced_mb"] = measure(path, True)["traced_mb"]
+            cpu = r["load_cpu"] + r["analyze_cpu"]
+            rows.append((r["layers"], cpu))
+            print(f"{r['layers']:>8,} {r['load_s']:8.2f} {r['load_cpu']:7.2f} {r['analyze_s']:10.2f} {r['analyze_cpu']:7.2f} "
+                  f"{cpu:10.2f} {cpu / r['layers'] * 1e6:9.1f} {r['rss_mb']:12.0f} {r['traced_mb']:10.0f}")
+    (small, small_cpu), (large, large_cpu) = rows[0], rows[-1]
+    print(f"growth {small:,} -> {large:,} layers: {large / small:.0f}x the layers, {large_cpu / small_cpu:.1f}x the CPU time "
+          f"(linear: {large / small:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()

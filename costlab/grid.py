@@ -1,0 +1,217 @@
+"""Vectorized evaluation: one pass over a graph gives the cost of a whole grid of settings.
+
+The grid has three axes, in this order: batch size N, square input resolution R (H = W = R) and
+width multiplier w. Every dimension of every tensor is a Python int or an int64 numpy array that
+broadcasts over (N, R, w): batch sizes have shape (nN, 1, 1), spatial sizes (1, nR, 1), channel
+counts (1, 1, nw). Each op family has one array rule (costlab/gridrules.py: the same arithmetic as
+its formula in costlab/formulas, checked point by point against ``analyze`` in the tests); a layer
+type without one is refused by name, never counted as zero.
+
+Channel counts follow ``costlab.sweep.widen`` exactly: ``max(1, round(c * w))`` (round half to
+even, on the same float64 product), depthwise convs follow their input, the classifier keeps its
+outputs. Results are exact integers: int64 while a bound computed from the factors' maxima proves
+no value can reach 2**63, Python ints in object arrays otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import CostlabError
+from .graph import INPUT, Graph
+from .gridrules import RULES, Context, Dim, Overflow, Shape, width_channels
+from .layers import Conv2d, Linear
+
+FIELD_LIMIT = 2**31  # layer fields and axis values above this switch to exact object arrays
+AXES = ("batch", "resolution", "width")
+
+__all__ = ["Grid", "evaluate_grid", "width_channels", "width_plan", "AXES"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Totals over a grid: arrays of shape (len(batch), len(resolution), len(width)).
+
+    macs and activations carry the batch; params do not. dtype int64, or object (Python ints)
+    when values may exceed int64.
+    """
+
+    model: str
+    batch: np.ndarray
+    resolution: np.ndarray
+    width: np.ndarray
+    macs: np.ndarray
+    params: np.ndarray
+    activations: np.ndarray
+
+    @property
+    def shape(self) -> Tuple[int, int, int]:
+        """(number of batch sizes, resolutions, widths)."""
+        return (len(self.batch), len(self.resolution), len(self.width))
+
+    @property
+    def size(self) -> int:
+        """Number of grid points."""
+        return int(self.macs.size)
+
+    def setting(self, index: Tuple[int, int, int]) -> Tuple[int, int, float]:
+        """(batch, resolution, width) of one grid index."""
+        n, r, w = index
+        return int(self.batch[n]), int(self.resolution[r]), float(self.width[w])
+
+    def columns(self) -> Dict[str, np.ndarray]:
+        """Flat columns, one entry per point in C order (batch slowest, width fastest)."""
+        b, r, w = np.meshgrid(self.batch, self.resolution, self.width, indexing="ij")
+        return {"batch": b.ravel(), "resolution": r.ravel(), "width": w.ravel(),
+                "macs": self.macs.ravel(), "params": self.params.ravel(), "activations": self.activations.ravel()}
+
+
+def width_plan(graph: Graph) -> Dict[str, str]:
+    """Which layers a width multiplier scales: node name -> 'scale' or 'depthwise' (as ``widen`` does).
+
+    Conv outputs scale; a depthwise conv (groups == in == out channels) follows its input; other
+    grouped convs are refused; a linear layer scales when a conv or linear layer reads it (later),
+    so the classifier keeps its outputs.
+    """
+    readers: Dict[str, List[Any]] = {}
+    for node in graph.nodes:
+        for ref in node.inputs:
+            readers.setdefault(ref, []).append(node)
+    feeds_weighted: Dict[str, bool] = {}
+    for node in reversed(graph.nodes):
+        feeds_weighted[node.name] = any(isinstance(r.layer, (Conv2d, Linear)) or feeds_weighted.get(r.name, False)
+                                        for r in readers.get(node.name, []))
+    in_channels: Dict[str, Any] = {}
+    if any(isinstance(n.layer, Conv2d) and n.layer.groups > 1 for n in graph.nodes):
+        from .analysis import analyze
+
+        in_channels = {r.name: r.in_shapes[0][1] for r in analyze(graph).rows if r.in_shapes and len(r.in_shapes[0]) > 1}
+    plan: Dict[str, str] = {}
+    for node in graph.nodes:
+        layer = node.layer
+        if isinstance(layer, Conv2d):
+            if layer.groups > 1 and not (layer.groups == layer.out_channels == in_channels.get(node.name)):
+                raise CostlabError(f"{graph.name}: layer '{node.name}': a width multiplier does not support grouped convs")
+            plan[node.name] = "depthwise" if layer.groups > 1 else "scale"
+        elif isinstance(layer, Linear) and feeds_weighted[node.name]:
+            plan[node.name] = "scale"
+    return plan
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _small_fields(graph: Graph) -> bool:
+    """True when every integer in the layers' fields stays below FIELD_LIMIT (window arithmetic in int64)."""
+    for node in graph.nodes:
+        for f in fields(node.layer):
+            value = getattr(node.layer, f.name)
+            items = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) >= FIELD_LIMIT for v in items):
+                return False
+    return True
+
+
+def evaluate_grid(graph: Graph, resolution: Optional[Sequence[int]] = None, width: Optional[Sequence[float]] = None,
+                  batch: Sequence[int] = (1,), mode: str = "infer", input_shape: Optional[Tuple[int, ...]] = None) -> Grid:
+    """MACs, params and activations of ``graph`` at every (batch, resolution, width) of the grid.
+
+    ``resolution=None`` keeps the input's own height and width (then ``Grid.resolution`` holds its
+    height); ``width=None`` leaves channels as they are (``Grid.width`` is [1.0]). Each point equals
+    ``analyze(widen(graph, w), (C, R, R), N, mode).total()``; a setting where that analysis would fail
+    (a map smaller than a kernel, channels that no longer divide into groups) raises a SpecError
+    naming the layer, the field and the first such setting.
+    """
+    from .analysis import MODES
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if graph.batch is not None or any(n.recorded is not None for n in graph.nodes):
+        raise CostlabError(f"{graph.name}: a captured PyTorch model has fixed shapes; evaluate a grid of a spec file or built-in model")
+    base = tuple(input_shape) if input_shape is not None else tuple(graph.input_shape)
+    if not all(isinstance(d, int) for d in base):
+        raise CostlabError(f"{graph.name}: a grid needs a numeric input shape, got {base}")
+    if resolution is not None and len(base) != 3:
+        raise CostlabError(f"{graph.name}: a resolution axis needs a CxHxW input, got {len(base)} dimension(s)")
+    axes = _axes(batch, resolution if resolution is not None else [base[1] if len(base) == 3 else 1], width)
+    plan = width_plan(graph) if width is not None else {}
+    exact = not (_small_fields(graph) and all(int(np.max(np.abs(a))) < FIELD_LIMIT for a in axes[:2]) and max(base) < FIELD_LIMIT)
+    while True:
+        try:
+            return _evaluate(graph, axes, plan, mode, base, resolution is not None, exact)
+        except Overflow:
+            exact = True
+        except OverflowError:  # numpy refused a Python int beyond int64: redo with Python ints
+            if exact:
+                raise
+            exact = True
+
+
+def _axes(batch: Sequence[int], resolution: Sequence[int], width: Optional[Sequence[float]]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = np.asarray(list(batch), dtype=object)
+    r = np.asarray(list(resolution), dtype=object)
+    for name, values in (("batch", b), ("resolution", r)):
+        if values.size == 0 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values):
+            raise CostlabError(f"{name}: the grid needs positive integers, got {list(values)[:5]}")
+    w = np.asarray([1.0] if width is None else list(width), dtype=np.float64)
+    if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise CostlabError(f"width: multipliers must be finite and positive, got {list(w)[:5]}")
+    small = lambda v: v.astype(np.int64) if all(abs(int(x)) < FIELD_LIMIT for x in v) else v  # noqa: E731
+    return small(b), small(r), w
+
+
+def _evaluate(graph: Graph, axes: Tuple[np.ndarray, np.ndarray, np.ndarray], plan: Dict[str, str], mode: str,
+              base: Tuple[int, ...], square: bool, exact: bool) -> Grid:
+    ctx = Context(graph, *axes, exact_objects=exact)
+    ctx.plan = plan
+    n_axis, r_axis = ctx.axes
+    spatial = (r_axis, r_axis) if square else tuple(base[1:])
+    shapes: Dict[str, Shape] = {INPUT: (n_axis, base[0], *spatial)}
+    macs: Dim = 0
+    params: Dim = 0
+    bounds = [0, 0]
+    outputs: Dict[Tuple[Any, ...], List[Any]] = {}  # activation terms by the identity of their dims
+    for node in graph.nodes:
+        if node.train_only and mode == "infer":
+            continue
+        fn = RULES.get(type(node.layer))
+        if fn is None:
+            raise CostlabError(f"{graph.source or graph.name}: layer '{node.name}': grid evaluation has no rule for "
+                               f"{type(node.layer).__name__} layers (analyze each setting instead)")
+        ctx.node = node.name
+        out, layer_macs, layer_params = fn(ctx, node.layer, tuple(shapes[r] for r in node.inputs))
+        shapes[node.name] = out
+        if not (isinstance(layer_macs, int) and layer_macs == 0):
+            bounds[0] += ctx.bound(layer_macs)
+            ctx.check(bounds[0])
+            macs = macs + layer_macs
+        if not (isinstance(layer_params, int) and layer_params == 0):
+            bounds[1] += ctx.bound(layer_params)
+            ctx.check(bounds[1])
+            params = params + layer_params
+        key = tuple(d if isinstance(d, int) else id(d) for d in out)
+        outputs.setdefault(key, [out, 0])[1] += 1
+    activations: Dim = 0
+    bound = 0
+    for out, count in outputs.values():
+        bound += count * _product_bound(ctx, out)
+        ctx.check(bound)
+        activations = activations + ctx.mul(count, *out)
+    full = (len(axes[0]), len(axes[1]), len(axes[2]))
+    dtype = object if exact else np.int64
+
+    def spread(value: Dim) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), full))
+
+    resolution_values = axes[1] if square else np.asarray([base[1] if len(base) == 3 else 1])
+    return Grid(graph.name, axes[0], resolution_values, axes[2], spread(macs), spread(params), spread(activations))
+
+
+def _product_bound(ctx: Context, dims: Shape) -> int:
+    bound = 1
+    for d in dims:
+        bound *= ctx.bound(d)
+    return bound
