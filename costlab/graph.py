@@ -26,6 +26,8 @@ class Node:
     train_only: bool = False
     recorded: Optional[Tuple[Shape, ...]] = None  # input shapes PyTorch reported (captured models)
     params: Optional["ParamCount"] = None  # parameters counted on the real module (captured models)
+    reads: Tuple[Tuple[str, int, bool], ...] = ()  # captured: (parameter, elements, requires_grad) of every one it reads
+    inplace: bool = False  # captured: the op overwrote its first input (relu_), so its output is no new tensor
 
 
 @dataclass(frozen=True)
