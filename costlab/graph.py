@@ -18,7 +18,10 @@ INPUT = "input"
 
 @dataclass(frozen=True)
 class Node:
-    """One layer: its dotted name, its description, the names it reads, and whether it is train-only."""
+    """One layer: its dotted name, its description, the names it reads, and whether it is train-only.
+
+    Captured nodes' inputs are aligned with their recorded input shapes ('@name' for a parameter, ''
+    for a buffer or constant), followed by any other node they read."""
 
     name: str
     layer: Any

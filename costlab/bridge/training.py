@@ -117,3 +117,49 @@ def per_module(flops: Dict[str, int]) -> Dict[str, int]:
         for depth in range(len(parts) + 1):
             sums[".".join(parts[:depth])] += count
     return dict(sums)
+
+
+def saved_by_module(model: nn.Module, input_shape: Tuple[int, ...], batch: int, mode: str = "train",
+                    seed: int = 0) -> Tuple[Dict[str, Tuple[int, int]], Tuple[int, int]]:
+    """What autograd saves during a real CPU forward (torch.autograd.graph.saved_tensors_hooks), per module
+    (leaf modules, and '' for ops the top-level module runs itself): (activation bytes, parameter and
+    buffer bytes), storages counted once per module; and the same for the whole model, storages once."""
+    torch.manual_seed(seed)
+    flags = [(m, m.training) for m in model.modules()]
+    model.train(mode == "train")
+    names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
+    resident = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    stack: List[str] = []
+    seen: Dict[str, Dict[int, int]] = defaultdict(dict)
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        seen[stack[-1] if stack else ""][storage.data_ptr()] = storage.nbytes()
+        return t
+
+    def enter(module: nn.Module, args: Any) -> None:
+        stack.append(names.get(id(module), "?"))
+
+    def leave(module: nn.Module, args: Any, out: Any) -> None:
+        stack.pop()
+
+    pre = torch.nn.modules.module.register_module_forward_pre_hook(enter)
+    post = torch.nn.modules.module.register_module_forward_hook(leave)
+    try:
+        x = torch.randn((batch, *input_shape))
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = model(x)
+    finally:
+        pre.remove()
+        post.remove()
+        for module, flag in flags:
+            module.training = flag
+    del out
+
+    def split(storages: Dict[int, int]) -> Tuple[int, int]:
+        return (sum(n for p, n in storages.items() if p not in resident), sum(n for p, n in storages.items() if p in resident))
+
+    everything: Dict[int, int] = {}
+    for storages in seen.values():
+        everything.update(storages)
+    return {m: split(s) for m, s in seen.items()}, split(everything)

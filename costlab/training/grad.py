@@ -63,6 +63,12 @@ def _params(node: Any, row: Any, frozen: bool) -> Tuple[Tuple[Tuple[str, int], .
     return ((row.name, row.params),), weights > 0
 
 
+def _requires(source: str, requires: Dict[str, bool], trainable: set) -> bool:
+    if source.startswith("@"):
+        return source[1:] in trainable
+    return requires.get(source, False)
+
+
 def needs(graph: Graph, rows: Iterable[Any], frozen: Sequence[str] = ()) -> Dict[str, GradNeeds]:
     """GradNeeds per row name, propagated in graph order."""
     nodes = {n.name: n for n in graph.nodes}
@@ -73,11 +79,10 @@ def needs(graph: Graph, rows: Iterable[Any], frozen: Sequence[str] = ()) -> Dict
         node = nodes[row.name]
         trainable, weight = _params(node, row, matches(row.name, frozen))
         sources = inputs_of[row.name]
-        if node.recorded is not None:  # captured: sources are not positional; any one needing a gradient counts
-            need = any(requires.get(s, False) for s in sources)
-            per_input = tuple(need for _ in row.in_shapes)
-        else:
-            per_input = tuple(requires.get(s, False) for s in sources)
+        live = {p for p, _ in trainable}
+        per_input = tuple(_requires(s, requires, live) for s in sources[: len(row.in_shapes)])
+        if len(sources) > len(row.in_shapes) and any(requires.get(s, False) for s in sources[len(row.in_shapes):]):
+            per_input = tuple(True for _ in per_input)  # read through something costlab does not place: assume needed
         out = any(per_input) or bool(trainable)
         requires[row.name] = out
         result[row.name] = GradNeeds(per_input, weight, trainable, out)
