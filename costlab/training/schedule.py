@@ -21,6 +21,7 @@ from .memory import Saved, saved
 from .step import TrainStep
 
 PRECISIONS = ("pure", "mixed")
+VIEWS = ("flatten", "identity")  # ops whose output is a view of their input's storage
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _peak(points: Sequence[Point]) -> Point:
 
 
 def _values(graph: Graph, rows: Sequence[Any]) -> Tuple[Dict[str, str], Dict[str, Tuple[str, ...]]]:
-    """Each row's value (in-place rows share their input's) and each row's input rows."""
+    """Each row's value (in-place and view rows share their input's) and each row's input rows."""
     nodes = {n.name: n for n in graph.nodes}
     value: Dict[str, str] = {INPUT: INPUT}
     sources: Dict[str, Tuple[str, ...]] = {}
@@ -78,7 +79,8 @@ def _values(graph: Graph, rows: Sequence[Any]) -> Tuple[Dict[str, str], Dict[str
         node = nodes[r.name]
         sources[r.name] = tuple(node.inputs)
         first = node.inputs[0] if node.inputs else ""
-        value[r.name] = value.get(first, first) if node.inplace and first in value else r.name
+        alias = node.inplace or r.op in VIEWS
+        value[r.name] = value.get(first, first) if alias and first in value else r.name
     return value, sources
 
 
