@@ -4,11 +4,13 @@ FlopCounterMode's backward counts and the tensors autograd saves for backward (s
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from .capture import _meta_like
@@ -163,3 +165,66 @@ def saved_by_module(model: nn.Module, input_shape: Tuple[int, ...], batch: int, 
     for storages in seen.values():
         everything.update(storages)
     return {m: split(s) for m, s in seen.items()}, split(everything)
+
+
+class _LiveBytes(TorchDispatchMode):
+    """Bytes of live CPU tensor storages, as PyTorch allocates them: every op's outputs are tracked until
+    their storage is freed (a weakref finalizer); the peak is kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live = 0
+        self.peak = 0
+        self.seen: set = set()
+
+    def track(self, t: torch.Tensor) -> None:
+        storage = t.untyped_storage()
+        key, size = storage.data_ptr(), storage.nbytes()
+        if key in self.seen or size == 0:
+            return
+        self.seen.add(key)
+        self.live += size
+        self.peak = max(self.peak, self.live)
+        weakref.finalize(storage, self._free, key, size)
+
+    def _free(self, key: int, size: int) -> None:
+        if key in self.seen:
+            self.seen.discard(key)
+            self.live -= size
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for t in torch.utils._pytree.tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.device.type == "cpu":
+                self.track(t)
+        return out
+
+
+def measured_peaks(model: nn.Module, input_shape: Tuple[int, ...], batch: int, mode: str = "train") -> Tuple[int, int]:
+    """Peak live tensor bytes of a real CPU inference pass (no_grad, eval/``mode`` flags) and of a forward +
+    backward of the sum of the outputs, parameters, buffers and the input included, gradients set to None first."""
+    flags = [(m, m.training) for m in model.modules()]
+    peaks = []
+    try:
+        for train in (False, True):
+            model.train(mode == "train")
+            for p in model.parameters():
+                p.grad = None
+            x = torch.randn((batch, *input_shape))
+            counter = _LiveBytes()
+            with counter:
+                for t in list(model.parameters()) + list(model.buffers()) + [x]:
+                    counter.track(t)
+                if train:
+                    _loss(model(x)).backward()
+                else:
+                    with torch.no_grad():
+                        out = model(x)
+                    del out
+            peaks.append(counter.peak)
+            for p in model.parameters():
+                p.grad = None
+    finally:
+        for module, flag in flags:
+            module.training = flag
+    return peaks[0], peaks[1]
