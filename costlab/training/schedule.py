@@ -22,6 +22,7 @@ from .step import TrainStep
 
 PRECISIONS = ("pure", "mixed")
 VIEWS = ("flatten", "identity")  # ops whose output is a view of their input's storage
+GRAD_VIEWS = ("concat", "cat", "add", "flatten", "identity")  # ops whose input gradients are views of the output's
 
 
 @dataclass(frozen=True)
@@ -180,15 +181,26 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
     for v, i in holders.items():
         release.setdefault(i, []).append(v)
     grad_params: Any = 0
+    index = {r.name: i for i, r in enumerate(rows)}
     for i in range(len(rows) - 1, -1, -1):
         r, t = rows[i], step.rows[i]
         need = step.needs[r.name]
         if not need.output:
             continue
-        for k, src in enumerate(sources[r.name]):
-            if src != INPUT and step.needs.get(src) is not None and step.needs[src].output and src not in grads:
-                grads[src] = out_bytes.get(src, 0)
-                live += grads[src]
+        targets = [src for src in dict.fromkeys(sources[r.name]) if step.needs.get(src) is not None and step.needs[src].output]
+        if r.op in GRAD_VIEWS and targets:  # the input gradients are views of (or are) the output's gradient
+            g = grads.pop(r.name, 0)
+            owner = min(targets, key=index.__getitem__)  # the last one the backward reaches keeps the storage
+            if owner in grads:
+                live -= g  # accumulated into the gradient already there
+            grads[owner] = grads.get(owner, 0) + (0 if owner in grads else g)
+            for src in targets:
+                grads.setdefault(src, 0)
+        else:
+            for src in targets:
+                if src not in grads:
+                    grads[src] = out_bytes.get(src, 0)
+                    live += grads[src]
         if t.trainable:
             grad_params += t.trainable * size
             live += t.trainable * size
