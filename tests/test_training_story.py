@@ -67,7 +67,7 @@ def test_flopcounter_inflates_mobilenet_v2_backward():
 
     model = torchvision.models.mobilenet_v2(weights=None)
     _, backward, _ = torch_flops(model, (3, 64, 64), 2)
-    graph = capture(model, (3, 32, 32), 2, "train")
+    graph = capture(model, (3, 64, 64), 2, "train")
     assert sum(backward.values()) == train_step(graph, analyze(graph), convention="torch").total("backward") == 1_916_041_216
     assert train_step(graph, analyze(graph), convention="flops").total("backward") == 202_289_152  # 9.5x less
     del torch

@@ -24,11 +24,13 @@ from .options import batch_option, depth_option, format_option, input_option, ou
               help="torch: exactly FlopCounterMode's backward count, its grouped-conv weight-gradient bug included.")
 @click.option("--memory", "memory", metavar="SIZE|DEVICE", help="Find the largest batch (or, with a named input such as 3xRxR, resolution) "
               "whose training peak fits: 24GiB, 80GB, or h100 / h200 / a100.")
+@click.option("--chart", type=click.Path(dir_okay=False), help="Also draw memory over the schedule and forward vs backward per block (.png/.svg).")
 @depth_option()
 @format_option(["table", "json", "markdown"])
 @output_option()
 def train(source: str, input_shape: Any, batch: Any, frozen: Sequence[str], recompute: Sequence[str], optimizer: str, dtype: str,
-          precision: str, convention: str, memory: Optional[str], depth: Optional[int], fmt: str, output: Optional[str]) -> None:
+          precision: str, convention: str, memory: Optional[str], chart: Optional[str], depth: Optional[int], fmt: str,
+          output: Optional[str]) -> None:
     """A training step of SOURCE (in train mode: auxiliary heads included): per layer forward MACs, input and
     weight gradients, recomputed forward and saved activation bytes; totals, the optimizer's update, memory,
     the peak over the forward/backward schedule, and with --memory the largest batch that fits."""
@@ -51,5 +53,10 @@ def train(source: str, input_shape: Any, batch: Any, frozen: Sequence[str], reco
     else:
         text = train_table(result, fmt, depth)
     emit(text, output)
+    if chart:
+        from ..render.training import training_figure
+        from .common import save_chart
+
+        save_chart(training_figure(result, f"{source}: one training step, batch {batch}, {dtype}"), chart)
     for line in uncounted_lines(result):
         click.echo(line, err=True)
