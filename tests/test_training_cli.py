@@ -126,7 +126,7 @@ def test_budgets_train_macs_and_memory(tmp_path):
     outcomes = run_checks(config)
     # a step is 4,655,118,336 MACs (test_googlenet_training_step_in_numbers): over 4.6G
     assert [(o.limit.quantity, o.measured, o.ok) for o in outcomes][0] == ("train_macs", 4_655_118_336, False)
-    assert outcomes[1].limit.limit == 2**30 and outcomes[1].ok
+    assert outcomes[1].limit.maximum == 2**30 and outcomes[1].ok
     config.write_text('[[budget]]\nsource = "googlenet"\n[budget.blocks]\n"inception_*" = { memory = "1GiB" }\n')
     with pytest.raises(Exception, match="unknown key"):
         read_config(config)
