@@ -130,3 +130,14 @@ def test_budgets_train_macs_and_memory(tmp_path):
     config.write_text('[[budget]]\nsource = "googlenet"\n[budget.blocks]\n"inception_*" = { memory = "1GiB" }\n')
     with pytest.raises(Exception, match="unknown key"):
         read_config(config)
+
+
+def test_compare_training_next_to_inference(cli):
+    doc = json.loads(cli("compare", "naive", "bottleneck", "--training", "--format", "json").output)
+    naive, bottleneck = doc["training"]
+    # naive: one conv reading the graph input: forward + weight gradient only = 2 x 112,896,000
+    assert (naive["inference_macs"], naive["train_step_macs"]) == (112_896_000, 2 * 112_896_000)
+    # bottleneck: the 5x5 conv also computes its input gradient: 2 x 1,505,280 + 3 x 3,763,200
+    assert bottleneck["train_step_macs"] == 2 * 1_505_280 + 3 * 3_763_200 == 14_300_160
+    table = cli("compare", "naive", "bottleneck", "--training").output
+    assert "training step MACs" in table and "225.8M" in table

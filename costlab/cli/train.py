@@ -47,9 +47,9 @@ def train(source: str, input_shape: Any, batch: Any, frozen: Sequence[str], reco
         raise click.BadParameter("finding what fits needs a number, not a name", param_hint="'--batch'")
     result = train_source(source, input_shape, batch, frozen, recompute, optimizer, dtype, precision, convention, limit)
     if fmt == "json":
-        import json
+        from ..render.data import dumps
 
-        text = json.dumps(train_document(result, depth), indent=2) + "\n"
+        text = dumps(train_document(result, depth))
     else:
         text = train_table(result, fmt, depth)
     emit(text, output)

@@ -191,3 +191,35 @@ def uncounted_lines(t: Training) -> List[str]:
     names: List[Tuple[str, str]] = [(r.name, f"no backward rule for {r.op}") for r in t.step.uncounted]
     names += [(n, "no saved-tensor rule") for n in t.memory.uncounted]
     return [f"uncounted: {n}: {why}" for n, why in names]
+
+
+def compare_records(results: Sequence[Tuple[str, Training]]) -> List[Dict[str, Any]]:
+    """Per model: inference forward, training step, their ratio, the 3x-forward ratio, trainable params, peaks."""
+    out = []
+    for name, t in results:
+        tot, m = totals(t), t.memory
+        numeric = all(is_int(p.bytes) for p in m.timeline)
+        ratio = (tot["step"] / tot["inference_forward"]) if is_int(tot["step"]) and tot["inference_forward"] else None
+        out.append({"model": name, "inference_macs": value(tot["inference_forward"]), "train_step_macs": value(tot["step"]),
+                    "step_vs_inference": round(ratio, 4) if ratio is not None else None,
+                    "step_vs_3x_forward": round(tot["vs_3x_forward"], 4) if tot["vs_3x_forward"] is not None else None,
+                    "trainable_params": tot["trainable_params"],
+                    "training_peak_bytes": value(m.peak.bytes) if numeric else None,
+                    "inference_peak_bytes": value(m.inference_peak.bytes) if numeric else None})
+    return out
+
+
+def compare_table(records: List[Dict[str, Any]], fmt: str = "table") -> str:
+    """Training next to inference, one line per model."""
+    from tabulate import tabulate
+
+    def size(v: Any) -> str:
+        return "" if v is None else format_bytes(v)
+
+    rows = [[r["model"], format_si(r["inference_macs"]), format_si(r["train_step_macs"]),
+             "" if r["step_vs_inference"] is None else format_ratio(r["step_vs_inference"]),
+             "" if r["step_vs_3x_forward"] is None else format_ratio(r["step_vs_3x_forward"]), format_si(r["trainable_params"]),
+             size(r["inference_peak_bytes"]), size(r["training_peak_bytes"])] for r in records]
+    headers = ["model", "inference MACs", "training step MACs", "step / inference", "step / 3x forward", "trained params",
+               "inference peak", "training peak"]
+    return tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple") + "\n"
