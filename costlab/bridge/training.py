@@ -228,3 +228,23 @@ def measured_peaks(model: nn.Module, input_shape: Tuple[int, ...], batch: int, m
         for module, flag in flags:
             module.training = flag
     return peaks[0], peaks[1]
+
+
+def live_after_forward(model: nn.Module, input_shape: Tuple[int, ...], batch: int, mode: str = "train") -> int:
+    """Live CPU tensor bytes when a training forward has finished (what autograd keeps for the backward,
+    parameters, buffers and the input included)."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.train(mode == "train")
+    counter = _LiveBytes()
+    try:
+        x = torch.randn((batch, *input_shape))
+        with counter:
+            for t in list(model.parameters()) + list(model.buffers()) + [x]:
+                counter.track(t)
+            out = model(x)
+            live = counter.live
+        del out
+    finally:
+        for module, flag in flags:
+            module.training = flag
+    return live

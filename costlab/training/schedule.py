@@ -85,6 +85,14 @@ def _values(graph: Graph, rows: Sequence[Any]) -> Tuple[Dict[str, str], Dict[str
     return value, sources
 
 
+def _segments(indices: Sequence[int]) -> Dict[int, int]:
+    """Checkpointed segments: each run of consecutive recomputed rows, keyed by its first row."""
+    segment: Dict[int, int] = {}
+    for i in indices:
+        segment[i] = segment.get(i - 1, i)
+    return segment
+
+
 def _source(srcs: Tuple[str, ...], index: int) -> Optional[str]:
     if not srcs:
         return None
@@ -117,6 +125,11 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
     new_bytes: Dict[int, Any] = {}
     saved_params: Any = 0
     by_module: Dict[str, Tuple[Dict[str, Any], List[Any], List[Any]]] = {}
+    index = {r.name: i for i, r in enumerate(rows)}
+    segment = _segments([i for i, t in enumerate(step.rows) if t.checkpointed])
+    recomputed: Dict[int, Any] = {}  # segment -> bytes its recomputation materializes in the backward
+    refree: Dict[int, Any] = {}  # row -> recomputed bytes freed after its backward
+    seen: Dict[int, set] = {}
     for i, r in enumerate(rows):
         items = saved(r, step.needs[r.name], dtype)
         if items is None:
@@ -127,6 +140,17 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
         module = by_module.setdefault(r.name.split("#", 1)[0], ({}, [0], [0]))
         for s in items:
             source = _source(sources[r.name], s.index) if s.kind == "input" else None
+            if i in segment and s.kind != "param" and not (source or "").startswith("@"):
+                outside = s.kind == "input" and segment.get(index.get(source or "", -1)) != segment[i]
+                if not outside:  # checkpointed: dropped in the forward, rebuilt when the backward reaches the segment
+                    v = value[r.name] if s.kind == "output" else value.get(source or "", None)
+                    fresh = s.kind == "new" or source == "" or inplace or v is None
+                    if fresh or v not in seen.setdefault(segment[i], set()):
+                        size_ = s.bytes if fresh else value_bytes.get(v, s.bytes)
+                        seen[segment[i]].add(v)
+                        recomputed[segment[i]] = recomputed.get(segment[i], 0) + size_
+                        refree[i] = refree.get(i, 0) + size_
+                    continue
             if s.kind == "param" or (source or "").startswith("@"):
                 saved_params += s.bytes
                 module[2][0] += s.bytes
@@ -181,7 +205,7 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
     for v, i in holders.items():
         release.setdefault(i, []).append(v)
     grad_params: Any = 0
-    index = {r.name: i for i, r in enumerate(rows)}
+    last = {seg: max(i for i, g in segment.items() if g == seg) for seg in set(segment.values())}
     for i in range(len(rows) - 1, -1, -1):
         r, t = rows[i], step.rows[i]
         need = step.needs[r.name]
@@ -201,11 +225,13 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
                 if src not in grads:
                     grads[src] = out_bytes.get(src, 0)
                     live += grads[src]
+        if i in segment and last[segment[i]] == i:
+            live += recomputed.get(segment[i], 0)
         if t.trainable:
             grad_params += t.trainable * size
             live += t.trainable * size
         points_bytes = live
-        live -= grads.pop(r.name, 0) + new_bytes.get(i, 0) + sum((value_bytes.get(v, 0) for v in release.get(i, [])), 0)
+        live -= grads.pop(r.name, 0) + new_bytes.get(i, 0) + refree.get(i, 0) + sum((value_bytes.get(v, 0) for v in release.get(i, [])), 0)
         timeline.append(Point("backward", r.name, points_bytes))
     modules = {m: (sum(vals.values(), 0) + new[0], par[0]) for m, (vals, new, par) in by_module.items()}
     return Memory(total_params * size, grad_params, master, optimizer, saved_activations, saved_params, per_row,

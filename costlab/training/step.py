@@ -26,6 +26,7 @@ class TrainRow:
     trainable: int  # trainable parameter elements this row owns (each counted once in the model)
     text: str
     counted: bool = True
+    checkpointed: bool = False  # matched by --recompute: its forward runs again in the backward
     row: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -92,11 +93,12 @@ def train_step(graph: Any, analysis: Any, frozen: Sequence[str] = (), recompute:
         n = need[row.name]
         b: Backward = backward(row, n, convention)
         fwd = _forward(row, convention)
-        again = fwd if (matches(row.name, recompute) and n.output) else 0
+        checkpointed = matches(row.name, recompute) and n.output
+        again = fwd if checkpointed else 0
         own = 0
         for key, size in n.trainable:
             if key not in seen:
                 seen[key] = size
                 own += size
-        rows.append(TrainRow(row.name, row.op, fwd, again, b.grad_input, b.grad_weight, own, b.text, b.counted, row))
+        rows.append(TrainRow(row.name, row.op, fwd, again, b.grad_input, b.grad_weight, own, b.text, b.counted, checkpointed, row))
     return TrainStep(analysis, tuple(rows), need, opt, sum(seen.values()), tuple(frozen), tuple(recompute), convention)
