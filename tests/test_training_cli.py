@@ -141,3 +141,10 @@ def test_compare_training_next_to_inference(cli):
     assert bottleneck["train_step_macs"] == 2 * 1_505_280 + 3 * 3_763_200 == 14_300_160
     table = cli("compare", "naive", "bottleneck", "--training").output
     assert "training step MACs" in table and "225.8M" in table
+
+
+def test_an_op_without_rules_is_named_never_a_silent_zero(cli):
+    pytest.importorskip("torch")
+    result = cli("train", "models_for_tests:flipper", "--input", "3x16x16")
+    assert result.exit_code == 0
+    assert "uncounted: #unsupported: no backward rule for aten.flip" in result.output  # stderr, mixed in by CliRunner

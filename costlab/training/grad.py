@@ -81,9 +81,10 @@ def needs(graph: Graph, rows: Iterable[Any], frozen: Sequence[str] = ()) -> Dict
         sources = inputs_of[row.name]
         live = {p for p, _ in trainable}
         per_input = tuple(_requires(s, requires, live) for s in sources[: len(row.in_shapes)])
-        if len(sources) > len(row.in_shapes) and any(requires.get(s, False) for s in sources[len(row.in_shapes):]):
+        extra = any(requires.get(s, False) for s in sources[len(row.in_shapes):])
+        if extra:
             per_input = tuple(True for _ in per_input)  # read through something costlab does not place: assume needed
-        out = any(per_input) or bool(trainable)
+        out = any(per_input) or extra or bool(trainable)
         requires[row.name] = out
         result[row.name] = GradNeeds(per_input, weight, trainable, out)
     return result

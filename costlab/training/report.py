@@ -188,7 +188,7 @@ def summary_lines(t: Training) -> List[str]:
 
 def uncounted_lines(t: Training) -> List[str]:
     """Ops costlab has no backward or saved-tensor rule for (shown on stderr, never a silent zero)."""
-    names: List[Tuple[str, str]] = [(r.name, f"no backward rule for {r.op}") for r in t.step.uncounted]
+    names: List[Tuple[str, str]] = [(r.name, f"no backward rule for {getattr(r.row.layer, 'kind', r.op)}") for r in t.step.uncounted]
     names += [(n, "no saved-tensor rule") for n in t.memory.uncounted]
     return [f"uncounted: {n}: {why}" for n, why in names]
 
