@@ -148,3 +148,14 @@ def test_an_op_without_rules_is_named_never_a_silent_zero(cli):
     result = cli("train", "models_for_tests:flipper", "--input", "3x16x16")
     assert result.exit_code == 0
     assert "uncounted: #unsupported: no backward rule for aten.flip" in result.output  # stderr, mixed in by CliRunner
+
+
+def test_train_on_a_spec_imports_neither_torch_nor_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from costlab.cli import main; "
+            "r = CliRunner().invoke(main, ['train', 'naive', '--memory', '24GiB']); "
+            "assert r.exit_code == 0, r.output; print('torch' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
