@@ -85,3 +85,22 @@ def test_optimizer_state_bytes_equal_torch_optim(name, make, states):
     params = 8 * 27 + 8 + 16 + 288 * 10 + 10  # 3,130
     # Adam keeps a float32 'step' tensor per parameter tensor (6 here): 4 bytes each
     assert memory.optimizer == real == states * params * 4 + (6 * 4 if states == 2 else 0)
+
+
+def test_saved_bytes_at_bfloat16():
+    """At bfloat16 every saved tensor is 2 bytes an element, norms' statistics included (CPU kernels);
+    max pool's indices stay int64."""
+    import copy
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(8 * 3 * 3, 10), nn.LayerNorm(10), nn.GELU(), nn.Linear(10, 4)).to(torch.bfloat16)
+    theirs, total = saved_by_module(model, (3, 8, 8), 2, dtype=torch.bfloat16)
+    graph = capture(copy.deepcopy(model).float(), (3, 8, 8), 2, "train")  # shapes only: the meta run is float32
+    memory = plan(graph, train_step(graph, analyze(graph)), dtype="bfloat16")
+    assert {k: v for k, v in memory.by_module.items() if v != (0, 0)} == theirs
+    # image 2x3x8x8x2 = 768; conv out 2x8x6x6x2 = 1,152 (BN's input); BN stats 2x8x2 = 32; BN out (ReLU in place,
+    # the pool's input) 1,152; indices 2x8x3x3x8 = 1,152; pool out 2x72x2 = 288 (the linear's input); linear out
+    # 2x10x2 = 40 (LN's input); LN stats 2x2x2 = 8; LN out 40 (GELU's input); GELU out 40 (the last linear's input)
+    assert memory.saved_activations == 768 + 1_152 + 32 + 1_152 + 1_152 + 288 + 40 + 8 + 40 + 40 == 4_672 == total[0]
+    # weights: conv 8x3x3x3 + BN 8 + linear 72x10 + LN 10 + 10 + linear 10x4, x 2 bytes; BN's running stats 2 x 8 x 2
+    assert memory.saved_params == (216 + 8 + 720 + 20 + 40) * 2 + 32 == 2_040 == total[1]

@@ -121,8 +121,8 @@ def per_module(flops: Dict[str, int]) -> Dict[str, int]:
     return dict(sums)
 
 
-def saved_by_module(model: nn.Module, input_shape: Tuple[int, ...], batch: int, mode: str = "train",
-                    seed: int = 0) -> Tuple[Dict[str, Tuple[int, int]], Tuple[int, int]]:
+def saved_by_module(model: nn.Module, input_shape: Tuple[int, ...], batch: int, mode: str = "train", seed: int = 0,
+                    dtype: Optional[torch.dtype] = None) -> Tuple[Dict[str, Tuple[int, int]], Tuple[int, int]]:
     """What autograd saves during a real CPU forward (torch.autograd.graph.saved_tensors_hooks), per module
     (leaf modules, and '' for ops the top-level module runs itself): (activation bytes, parameter and
     buffer bytes), storages counted once per module; and the same for the whole model, storages once."""
@@ -148,7 +148,7 @@ def saved_by_module(model: nn.Module, input_shape: Tuple[int, ...], batch: int, 
     pre = torch.nn.modules.module.register_module_forward_pre_hook(enter)
     post = torch.nn.modules.module.register_module_forward_hook(leave)
     try:
-        x = torch.randn((batch, *input_shape))
+        x = torch.randn((batch, *input_shape), dtype=dtype)
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             out = model(x)
     finally:

@@ -5,8 +5,8 @@ conv saves its input and weight; linear and matmul save each operand only when t
 gradient; ReLU, sigmoid, tanh and softmax save their output, GELU, SiLU, hardswish, ReLU6 and leaky ReLU
 their input; max pool its input and int64 indices; average pool its input (adaptive pooling to 1x1 runs
 as a mean and saves nothing); batch norm its input, weight, running mean and variance and two
-per-channel float32 statistics; layer and group norm their input, weight (and layer norm its bias) and
-float32 mean and rstd per normalized group; LRN its input, the padded squares and two maps; dropout its
+per-channel statistics; layer and group norm their input, weight (and layer norm its bias) and mean and
+rstd per normalized group (the statistics in the input's dtype: checked at float32 and bfloat16); LRN its input, the padded squares and two maps; dropout its
 mask (CPU: a tensor of the input's dtype); attention q, k, v, its output and a float32 logsumexp per
 query; adds, concat, flatten and means nothing. An op with no rule here is listed, never a silent zero.
 
@@ -24,7 +24,7 @@ from ..shapes import product
 from .grad import GradNeeds
 
 INDEX_BYTES = 8  # int64 indices
-STAT_BYTES = 4  # float32 statistics (batch/layer/group norm mean and rstd, attention logsumexp)
+STAT_BYTES = 4  # attention's logsumexp is float32 (norms' statistics are in the input's dtype on the CPU)
 
 
 @dataclass(frozen=True)
@@ -121,21 +121,21 @@ def batch_norm(row: Any, need: GradNeeds, size: int) -> List[Saved]:
     saved = [_input(row, 0, size), Saved("param", 2 * c * size, 0, "running mean and var")]
     if row.params:
         saved.append(Saved("param", c * size, 0, "weight"))
-    return saved + [Saved("new", 2 * c * STAT_BYTES, 0, "save_mean and save_invstd (float32)")]
+    return saved + [Saved("new", 2 * c * size, 0, "save_mean and save_invstd")]
 
 
 @saved_rule("layernorm")
 def layer_norm(row: Any, need: GradNeeds, size: int) -> List[Saved]:
     dims = row.layer.dims if hasattr(row.layer, "dims") else 1
     groups = product(row.in_shapes[0][:-dims])
-    saved = [_input(row, 0, size), Saved("new", 2 * groups * STAT_BYTES, 0, "mean and rstd (float32)")]
+    saved = [_input(row, 0, size), Saved("new", 2 * groups * size, 0, "mean and rstd")]
     return saved + ([Saved("param", row.params * size, 0, "weight and bias")] if row.params else [])
 
 
 @saved_rule("groupnorm")
 def group_norm(row: Any, need: GradNeeds, size: int) -> List[Saved]:
     n = row.in_shapes[0][0]
-    saved = [_input(row, 0, size), Saved("new", 2 * n * row.layer.groups * STAT_BYTES, 0, "mean and rstd (float32)")]
+    saved = [_input(row, 0, size), Saved("new", 2 * n * row.layer.groups * size, 0, "mean and rstd")]
     return saved + ([Saved("param", (row.params - row.biases) * size, 0, "weight")] if row.params else [])
 
 
