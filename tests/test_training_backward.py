@@ -181,3 +181,18 @@ def test_recompute_equals_torch_utils_checkpoint(checkpointed):
     forward_end = memory.timeline[len(step.rows) - 1].bytes
     assert 0.999 * live_after_forward(model, (3, 32, 32), 4) <= forward_end <= live_after_forward(model, (3, 32, 32), 4)
     assert forward_end == (1_933_896 if not checkpointed else 885_064)  # pinned: costlab's schedule
+
+
+@pytest.mark.parametrize("model, shape", [
+    (lambda: nn.Sequential(nn.Conv1d(3, 8, 3), nn.ReLU(), nn.Conv1d(8, 8, 3)), (3, 32)),
+    (lambda: nn.Sequential(nn.Conv3d(3, 8, 3), nn.ReLU(), nn.Conv3d(8, 8, 3)), (3, 8, 8, 8)),
+    (lambda: nn.Sequential(nn.Conv2d(3, 8, 3), nn.ConvTranspose2d(8, 4, 3, stride=2), nn.ConvTranspose2d(4, 4, 3)), (3, 12, 12)),
+])
+def test_nd_and_transposed_conv_backward_equals_flopcounter(model, shape):
+    """The same rule for every rank and for transposed convs (input gradient = the conv in the other direction)."""
+    _compare(model(), shape, 2)
+
+
+def test_grouped_nd_and_transposed_conv_torch_convention():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ConvTranspose2d(8, 4, 3, stride=2, groups=2), nn.ConvTranspose2d(4, 4, 3, groups=2))
+    _compare(model, (3, 12, 12), 2, convention="torch")  # FlopCounterMode's groups bug is the same for transposed convs

@@ -66,7 +66,7 @@ def _parts(grad_in: Any, grad_w: Any, why_in: str, why_w: str) -> str:
     return "; ".join(shown)
 
 
-@backward_rule("conv2d", "linear")
+@backward_rule("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "linear")
 def weighted(row: Any, need: GradNeeds, convention: str) -> Backward:
     """Input gradient = forward MACs (a transposed product with the weight), weight gradient = forward MACs."""
     grad_in = row.macs if need.any_input else 0
