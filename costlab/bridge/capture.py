@@ -407,9 +407,9 @@ def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "in
     trainable = {n: p.requires_grad for n, p in model.named_parameters()}
     for node_name, r in zip(names, run.records):
         _check(r, node_name)
-        inputs = tuple(_source_name(i, names) for i in r.sources)
+        wired = tuple(_source_name(i, names) for i in r.sources)
         reads = tuple((p, product(shapes[p]), trainable[p]) for p in r.reads)
-        nodes.append(Node(node_name, r.layer, inputs, False, r.shapes,
+        nodes.append(Node(node_name, r.layer, wired, False, r.shapes,
                           _param_count(r.params, shapes, for_layer(r.layer).kind == "norm"), reads, r.inplace))
     groups = tuple((n, type(m).__name__) for n, m in model.named_modules() if n)
     batch = run.input_shape[0] if isinstance(inputs, Inputs) and inputs.factory and run.input_shape else batch
