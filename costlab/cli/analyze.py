@@ -91,12 +91,13 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @format_option()
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
 @click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
+@click.option("--training", is_flag=True, help="Also show a training step (SGD, float32; see costlab train) next to inference.")
 @profile_options()
 @strict_option()
 @output_option()
 def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, depth: Optional[int], fmt: str,
-            formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
-            strict: bool, output: Optional[str]) -> None:
+            formulas: Optional[bool], measure: bool, training: bool, device: str, dtype: str, channels_last: bool, repeats: int,
+            warmup: int, strict: bool, output: Optional[str]) -> None:
     """Totals of two or more models side by side, with ratios against the first.
 
     JSON (costlab.compare/1) and CSV give one record per model with its ratios to the first; JSON
@@ -138,5 +139,23 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
             blocks = "\n".join(table.formulas_block(a) for a in short)
             text += "\n" + (table.markdown_code(blocks) if fmt == "markdown" else blocks)
         text += legend_text(legend, fmt)
+    if training:
+        from ..training.report import compare_records as training_records, compare_table as training_table, train_source
+
+        records = training_records([(s, train_source(s, input_shape, batch)) for s in sources])
+        if fmt == "json":
+            import json
+
+            from ..render.data import dumps
+
+            doc = json.loads(text)
+            doc["training"] = records
+            text = dumps(doc)
+        elif fmt == "csv":
+            from ..render.records import records_csv as training_csv
+
+            text += "\n" + training_csv(records)
+        else:
+            text += "\n" + training_table(records, fmt)
     emit(text, output)
     report_coverage(analyses, strict)
