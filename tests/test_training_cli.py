@@ -23,7 +23,7 @@ def test_googlenet_training_step_in_numbers():
     """The paper's GoogLeNet in train mode (aux heads): forward 1,582,671,872 (inference) + 8,372,224 (the two
     aux classifiers, README) = 1,591,044,096. Every layer computes a weight gradient (= its forward) and every
     layer but conv1 an input gradient: conv1 is 112x112x64x(7x7x3) = 118,013,952."""
-    graph, step = _step()
+    _graph, step = _step()
     assert step.total("forward") == 1_582_671_872 + 8_372_224 == 1_591_044_096
     assert step.total("grad_weight") == 1_591_044_096
     assert step.total("grad_input") == 1_591_044_096 - 118_013_952 == 1_473_030_144
@@ -35,7 +35,7 @@ def test_googlenet_training_step_in_numbers():
 
 
 def test_frozen_glob_and_recompute():
-    graph, step = _step(frozen=("conv1*", "conv2*"), recompute=("inception_4*",))
+    _graph, step = _step(frozen=("conv1*", "conv2*"), recompute=("inception_4*",))
     rows = {r.name: r for r in step.rows}
     assert rows["conv1.conv"].backward == 0
     assert rows["conv2.reduce"].backward == 0 and rows["conv2.conv"].backward == 0  # upstream of only frozen layers
@@ -125,7 +125,7 @@ def test_budgets_train_macs_and_memory(tmp_path):
     config.write_text('[[budget]]\nsource = "googlenet"\ntrain_macs = "4.6G"\nmemory = "1GiB"\n')
     outcomes = run_checks(config)
     # a step is 4,655,118,336 MACs (test_googlenet_training_step_in_numbers): over 4.6G
-    assert [(o.limit.quantity, o.measured, o.ok) for o in outcomes][0] == ("train_macs", 4_655_118_336, False)
+    assert next((o.limit.quantity, o.measured, o.ok) for o in outcomes) == ("train_macs", 4_655_118_336, False)
     assert outcomes[1].limit.maximum == 2**30 and outcomes[1].ok
     config.write_text('[[budget]]\nsource = "googlenet"\n[budget.blocks]\n"inception_*" = { memory = "1GiB" }\n')
     with pytest.raises(Exception, match="unknown key"):

@@ -5,7 +5,7 @@ what test_peaks_match_the_measured_ones and scripts/verify_training.py check."""
 import pytest
 
 from costlab import analyze, load_source
-from costlab.training.fit import largest_batch, memory_limit
+from costlab.training.fit import memory_limit
 from costlab.training.report import train_source
 from costlab.training.schedule import plan
 from costlab.training.step import train_step

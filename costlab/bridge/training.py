@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -60,7 +60,7 @@ class _Attributed(FlopCounterMode):
                 continue
             self.owner[node] = module
             node.register_prehook(self._enter(module))
-            todo += [n for n, _ in node.next_functions]
+            todo += [n for n, _ in node.next_functions if n is not None]
 
     def _enter(self, module: str) -> Any:
         def hook(grad_outputs: Any) -> None:

@@ -92,7 +92,7 @@ def attention(row: Any, need: GradNeeds, convention: str) -> Backward:
     for d in q[:-2]:
         lead = lead * d
     (length, e), s, ev = q[-2:], k[-2], v[-1]
-    need_q, need_k, need_v = (need.inputs + (False, False, False))[:3]
+    need_q, need_k, need_v = ((*need.inputs, False, False, False))[:3]
     grad_p = lead * length * s * ev if (need_q or need_k) else 0
     terms = [lead * length * s * ev if need_v else 0, grad_p, lead * length * s * e if need_q else 0,
              lead * length * s * e if need_k else 0]

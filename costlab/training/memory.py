@@ -17,7 +17,7 @@ row's own output, a parameter or buffer (resident anyway, reported apart), or a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from ..roofline import DTYPE_BYTES
 from ..shapes import product
@@ -89,7 +89,7 @@ def products(row: Any, need: GradNeeds, size: int) -> List[Saved]:
     """Each operand when the other needs a gradient (a product with a number saves nothing)."""
     if len(row.in_shapes) != 2:
         return []
-    a, b = (need.inputs + (False, False))[:2]
+    a, b = ((*need.inputs, False, False))[:2]
     return ([_input(row, 0, size)] if b else []) + ([_input(row, 1, size)] if a else [])
 
 
@@ -121,7 +121,7 @@ def batch_norm(row: Any, need: GradNeeds, size: int) -> List[Saved]:
     saved = [_input(row, 0, size), Saved("param", 2 * c * size, 0, "running mean and var")]
     if row.params:
         saved.append(Saved("param", c * size, 0, "weight"))
-    return saved + [Saved("new", 2 * c * size, 0, "save_mean and save_invstd")]
+    return [*saved, Saved("new", 2 * c * size, 0, "save_mean and save_invstd")]
 
 
 @saved_rule("layernorm")

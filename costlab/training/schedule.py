@@ -146,7 +146,7 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
                     v = value[r.name] if s.kind == "output" else value.get(source or "", None)
                     fresh = s.kind == "new" or source == "" or inplace or v is None
                     if fresh or v not in seen.setdefault(segment[i], set()):
-                        size_ = s.bytes if fresh else value_bytes.get(v, s.bytes)
+                        size_ = s.bytes if fresh or v is None else value_bytes.get(v, s.bytes)
                         seen[segment[i]].add(v)
                         recomputed[segment[i]] = recomputed.get(segment[i], 0) + size_
                         refree[i] = refree.get(i, 0) + size_
@@ -168,8 +168,8 @@ def plan(graph: Graph, step: TrainStep, dtype: str = "float32", precision: str =
 
     readers: Dict[str, int] = {}
     for i, r in enumerate(rows):
-        for s in sources[r.name]:
-            readers[value.get(s, s)] = i
+        for src in sources[r.name]:
+            readers[value.get(src, src)] = i
     sinks = {value[r.name] for r in rows if value[r.name] not in readers and r.name == value[r.name]}
     optimizer = step.optimizer.states * step.trainable * state_size + (4 * len({k for t in step.needs.values() for k, _ in t.trainable}) if step.optimizer.step_tensor else 0)
     master = 4 * total_params if precision == "mixed" else 0
