@@ -22,7 +22,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from .errors import CostlabError
 from .numbers import format_int, format_si, parse_si
 
-LIMITS = ("macs", "params", "activations")
+BLOCK_LIMITS = ("macs", "params", "activations")
+TRAINING_LIMITS = ("train_macs", "memory")  # a training step's MACs and its peak bytes (costlab.training), model totals only
+LIMITS = (*BLOCK_LIMITS, *TRAINING_LIMITS)
 ENTRY_KEYS = ("name", "source", "input", "batch", "mode", "blocks", "coverage", *LIMITS)
 
 
@@ -112,6 +114,10 @@ class _Locator:
 
 def _limit_value(value: Any, where: str) -> int:
     try:
+        if where.endswith(".memory"):
+            from .numbers import parse_bytes
+
+            return parse_bytes(value)
         result = parse_si(value)
     except ValueError as e:
         raise ConfigError(f"{where}: {e}") from None
@@ -198,8 +204,8 @@ def _budget(entry: Any, index: int, where: str, locator: _Locator) -> Budget:
         if not isinstance(block_limits, dict) or not block_limits:
             raise ConfigError(f"{spot}: expected a table like {{ macs = \"200M\" }}")
         for q, value in block_limits.items():
-            if q not in LIMITS:
-                raise ConfigError(f"{spot}.{q}: unknown key (allowed: {', '.join(LIMITS)})")
+            if q not in BLOCK_LIMITS:
+                raise ConfigError(f"{spot}.{q}: unknown key (allowed: {', '.join(BLOCK_LIMITS)})")
             limits.append(Limit(name, pattern, q, _limit_value(value, f"{spot}.{q}"), locator.line_of(index, pattern)))
     if "coverage" in entry:
         from .analysis import parse_coverage
@@ -217,9 +223,19 @@ def evaluate(budget: Budget, analysis: Any) -> List[Outcome]:
     """Every limit of ``budget`` against an analysis; a block pattern checks each block it matches."""
     outcomes = []
     totals = analysis.total()
+    training: Any = None
     for limit in budget.limits:
         if limit.quantity == "coverage":
             outcomes.append(Outcome(limit, "", analysis.coverage.basis_points))
+            continue
+        if limit.quantity in TRAINING_LIMITS:
+            if training is None:
+                from .shapes import parse_input
+                from .training.report import train_source
+
+                training = train_source(budget.source, parse_input(budget.input) if budget.input else None, budget.batch)
+            measured = training.step.total("total") if limit.quantity == "train_macs" else training.memory.peak.bytes
+            outcomes.append(Outcome(limit, "", int(measured)))
             continue
         if not limit.pattern:
             outcomes.append(Outcome(limit, "", int(getattr(totals, limit.quantity))))

@@ -18,7 +18,10 @@ INPUT = "input"
 
 @dataclass(frozen=True)
 class Node:
-    """One layer: its dotted name, its description, the names it reads, and whether it is train-only."""
+    """One layer: its dotted name, its description, the names it reads, and whether it is train-only.
+
+    Captured nodes' inputs are aligned with their recorded input shapes ('@name' for a parameter, ''
+    for a buffer or constant), followed by any other node they read."""
 
     name: str
     layer: Any
@@ -26,6 +29,8 @@ class Node:
     train_only: bool = False
     recorded: Optional[Tuple[Shape, ...]] = None  # input shapes PyTorch reported (captured models)
     params: Optional["ParamCount"] = None  # parameters counted on the real module (captured models)
+    reads: Tuple[Tuple[str, int, bool], ...] = ()  # captured: (parameter, elements, requires_grad) of every one it reads
+    inplace: bool = False  # captured: the op overwrote its first input (relu_), so its output is no new tensor
 
 
 @dataclass(frozen=True)

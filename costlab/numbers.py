@@ -108,3 +108,37 @@ def parse_si(text: Any) -> int:
 def format_ratio(value: float) -> str:
     """A ratio as people write it: 21.4x, 1.03x."""
     return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+
+
+_BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_bytes(text: Any) -> int:
+    """'24GiB' -> 25,769,803,776; '80GB' -> 80,000,000,000; a plain integer is bytes (ValueError otherwise)."""
+    if is_int(text):
+        return int(text)
+    raw = str(text).strip().replace("_", "").replace(",", "")
+    digits = raw.rstrip("BbIiKkMmGgTt")
+    unit = raw[len(digits):].upper() or "B"
+    if unit not in _BYTE_UNITS:
+        raise ValueError(f"expected a size like 24GiB, 80GB or 1048576, got {text!r}")
+    try:
+        number = Decimal(digits) * _BYTE_UNITS[unit]
+    except InvalidOperation:
+        raise ValueError(f"expected a size like 24GiB, 80GB or 1048576, got {text!r}") from None
+    if number <= 0 or number != number.to_integral_value():
+        raise ValueError(f"{text!r} is not a positive whole number of bytes")
+    return int(number)
+
+
+def format_bytes(value: Any) -> str:
+    """Binary units for people: 25,769,803,776 -> '24 GiB', 1,536 -> '1.5 KiB'; symbolic values as formulas."""
+    if not is_int(value):
+        return format_si(value)
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(value) >= scale:
+            scaled = value / scale
+            text = f"{scaled:.2f}" if abs(scaled) < 10 else f"{scaled:.1f}"
+            return f"{text.rstrip('0').rstrip('.')} {unit}"
+    return f"{value} B"

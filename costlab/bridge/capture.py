@@ -20,7 +20,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from ..errors import CostlabError
-from ..graph import Graph, Node, ParamCount
+from ..graph import INPUT, Graph, Node, ParamCount
 from ..inputs import Inputs, InputSpec
 from ..layers import Recorded
 from ..numbers import format_int
@@ -32,6 +32,11 @@ from .inputs import SEED, example_args, first_shape
 from .ops import convert
 
 
+# Plumbing ops whose results carry no data (and no gradient) from their tensor arguments.
+_FRESH = {"empty_like", "zeros_like", "ones_like", "full_like", "new_zeros", "new_empty", "new_full", "new_ones", "fill_",
+          "zero_", "bernoulli_", "uniform_", "normal_", "rand", "randn", "empty", "empty_strided", "zeros", "ones", "full"}
+
+
 @dataclass
 class _Record:
     module: str
@@ -39,6 +44,9 @@ class _Record:
     layer: Any
     shapes: Tuple[Tuple[int, ...], ...]
     params: List[str] = field(default_factory=list)
+    sources: Tuple[Any, ...] = ()  # per input: record index, -1 (graph input), parameter name or None; then other records read
+    reads: Tuple[str, ...] = ()  # every parameter the op reads (directly or through a view)
+    inplace: bool = False  # the op wrote its result into one of its inputs (relu_)
 
 
 @dataclass
@@ -66,7 +74,42 @@ class _Recorder:
         self.stack: List[_Frame] = [_Frame("", model, None)]
         self.records: List[_Record] = []
         self.suppress = 0
+        self.flow: Dict[int, Tuple[Any, ...]] = {}  # tensor id -> record indices (-1: input) and parameter names it comes from
+        self.keep: List[Any] = []  # every tensor seen stays alive, so ids are not reused during the run
         self.assumed: Dict[Tuple[str, str], int] = {}
+
+    def _origins(self, tensors: List[torch.Tensor]) -> Tuple[Any, ...]:
+        found: List[Any] = []
+        for t in tensors:
+            found += self.flow.get(id(t), (self.param_of[id(t)],) if id(t) in self.param_of else ())
+        return tuple(dict.fromkeys(found))
+
+    def _positional(self, tensors: List[torch.Tensor], shapes: Tuple[Tuple[int, ...], ...]) -> Tuple[Any, ...]:
+        """Where each input (one per recorded shape) comes from: a record index, -1 (the graph input), a
+        parameter name, or None (a buffer or constant); then any other record read, so the dataflow is whole.
+        An input is matched to the first unused tensor argument of its shape (else of its size)."""
+        unused = list(range(len(tensors)))
+        found: List[Any] = []
+        for shape in shapes:
+            pick = next((i for i in unused if tuple(tensors[i].shape) == tuple(shape)), None)
+            if pick is None:
+                pick = next((i for i in unused if tensors[i].numel() == product(shape)), None)
+            if pick is None:
+                found.append(None)
+                continue
+            unused.remove(pick)
+            origins = self._origins([tensors[pick]])
+            records = [o for o in origins if isinstance(o, int)]
+            found.append(records[-1] if records else (origins[0] if origins else None))
+        rest = [o for o in self._origins([tensors[i] for i in unused]) if isinstance(o, int) and o not in found]
+        return tuple(found + rest)
+
+    def produce(self, out: Any, origins: Tuple[Any, ...]) -> None:
+        """Remember where the tensors of ``out`` come from (the dataflow between records)."""
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self.flow[id(t)] = origins
+                self.keep.append(t)
 
     def assume(self, text: str) -> None:
         """Note an assumption made where the running module needed values the meta device does not have."""
@@ -116,11 +159,20 @@ class _Recorder:
             return
         converted = convert(func, args, kwargs, out, frame.module, frame.input_shape)
         if converted is not None:
-            self.add(*converted)
+            self.add(*converted, args=(args, kwargs), out=out)
+        elif func.overloadpacket.__name__ not in _FRESH:  # views and copies come from where their inputs came from
+            self.produce(out, self._origins([v for v in tree_flatten((args, kwargs))[0] if isinstance(v, torch.Tensor)]))
+        else:  # new tensors whose values do not depend on their inputs' (empty_like, bernoulli_, ...)
+            self.produce(out, ())
 
-    def add(self, label: str, layer: Any, shapes: Tuple[Tuple[int, ...], ...]) -> None:
+    def add(self, label: str, layer: Any, shapes: Tuple[Tuple[int, ...], ...], args: Any = (), out: Any = None) -> None:
         frame = self.stack[-1]
-        record = _Record(frame.name, label, layer, shapes)
+        tensors = [v for v in tree_flatten(args)[0] if isinstance(v, torch.Tensor)]
+        origins = self._origins(tensors)
+        outs = {id(t) for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)}
+        record = _Record(frame.name, label, layer, shapes, sources=self._positional(tensors, shapes),
+                         reads=tuple(o for o in origins if isinstance(o, str)), inplace=any(id(t) in outs for t in tensors))
+        self.produce(out, (len(self.records),))
         fresh = [p for p in dict.fromkeys(frame.pending) if p not in self.counted]
         self.counted.update(fresh)
         record.params += fresh
@@ -150,7 +202,9 @@ class _Dispatch(TorchDispatchMode):
             self.recorder.op(func, args, kwargs, out)
             return out
         self.recorder.assume(fake[0])  # a selection of indices: no arithmetic, no row
-        return fake[1](args, kwargs)
+        result = fake[1](args, kwargs)
+        self.recorder.produce(result, self.recorder._origins([v for v in tree_flatten((args, kwargs))[0] if isinstance(v, torch.Tensor)]))
+        return result
 
 
 def _one_op(recorder: _Recorder, original: Any, describe: Any) -> Any:
@@ -167,7 +221,7 @@ def _one_op(recorder: _Recorder, original: Any, describe: Any) -> Any:
         finally:
             recorder.suppress -= 1
         layer, shapes = finish(out)
-        recorder.add(for_layer(layer).op, layer, shapes)
+        recorder.add(for_layer(layer).op, layer, shapes, args=(args, kwargs), out=out)
         return out
 
     return wrapper
@@ -219,6 +273,7 @@ def record(model: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], mode
     tensors = list(model.named_parameters()) + list(model.named_buffers())
     replacements = {name: t if real else _meta_like(t) for name, t in tensors}
     recorder = _Recorder(model, replacements)
+    recorder.produce((args, kwargs), (-1,))  # the graph's inputs
     flags = [(m, m.training) for m in model.modules()]
     attributes = _tensor_attributes(model)
     pre = torch.nn.modules.module.register_module_forward_pre_hook(recorder.enter)
@@ -303,6 +358,15 @@ def _names(records: List[_Record], leaves: set) -> List[str]:
     return names
 
 
+def _source_name(source: Any, names: List[str]) -> str:
+    """A node input: a node name, 'input', '@parameter', or '' (a buffer or constant)."""
+    if source is None:
+        return ""
+    if isinstance(source, str):
+        return "@" + source
+    return INPUT if source < 0 else names[source]
+
+
 def _param_count(names: List[str], shapes: Dict[str, Tuple[int, ...]], norm: bool = False) -> ParamCount:
     """Params of one row; a norm's shift is a parameter, not a bias (biases are conv / linear ones)."""
     if not names:
@@ -339,9 +403,14 @@ def capture(model: nn.Module, inputs: InputSpec, batch: int = 1, mode: str = "in
     shapes = {n: tuple(t.shape) for n, t in list(model.named_parameters()) + list(model.named_buffers())}
     nodes = []
     leaves = {n for n, m in model.named_modules() if n and not any(True for _ in m.children())}
-    for node_name, r in zip(_names(run.records, leaves), run.records):
+    names = _names(run.records, leaves)
+    trainable = {n: p.requires_grad for n, p in model.named_parameters()}
+    for node_name, r in zip(names, run.records):
         _check(r, node_name)
-        nodes.append(Node(node_name, r.layer, (), False, r.shapes, _param_count(r.params, shapes, for_layer(r.layer).kind == "norm")))
+        wired = tuple(_source_name(i, names) for i in r.sources)
+        reads = tuple((p, product(shapes[p]), trainable[p]) for p in r.reads)
+        nodes.append(Node(node_name, r.layer, wired, False, r.shapes,
+                          _param_count(r.params, shapes, for_layer(r.layer).kind == "norm"), reads, r.inplace))
     groups = tuple((n, type(m).__name__) for n, m in model.named_modules() if n)
     batch = run.input_shape[0] if isinstance(inputs, Inputs) and inputs.factory and run.input_shape else batch
     return Graph(name, tuple(nodes), run.input_shape[1:], f"captured from {source or name}", source or name, groups, batch,

@@ -29,6 +29,7 @@ COMMANDS = {
     "list": ("analyze", "list_command"), "analyze": ("analyze", "analyze"), "compare": ("analyze", "compare"),
     "verify": ("verify", "verify"), "chart": ("charts", "chart"), "report": ("charts", "report"), "profile": ("profile", "profile"),
     "check": ("budgets", "check"), "baseline": ("budgets", "baseline"), "sweep": ("sweep", "sweep"), "batch": ("batch", "batch"),
+    "train": ("train", "train"),
     "phases": ("llm", "phases"),
 }
 

@@ -94,13 +94,13 @@ def analyze(source: str, input_shape: Any, batch: Any, mode: str, convention: st
 @format_option()
 @click.option("--formulas/--no-formulas", default=None, help="Show per-layer arithmetic (default: when the models are small).")
 @click.option("--measure", is_flag=True, help="Also time each model's forward pass and print the speed-up next to the MACs ratio.")
+@click.option("--training", is_flag=True, help="Also show a training step (SGD, float32; see costlab train) next to inference.")
 @profile_options()
 @strict_option()
 @output_option()
 def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, convention: str, phase: Optional[str], seq: Any,
-            context: Any, depth: Optional[int], fmt: str,
-            formulas: Optional[bool], measure: bool, device: str, dtype: str, channels_last: bool, repeats: int, warmup: int,
-            strict: bool, output: Optional[str]) -> None:
+            context: Any, depth: Optional[int], fmt: str, formulas: Optional[bool], measure: bool, training: bool, device: str,
+            dtype: str, channels_last: bool, repeats: int, warmup: int, strict: bool, output: Optional[str]) -> None:
     """Totals of two or more models side by side, with ratios against the first.
 
     JSON (costlab.compare/1) and CSV give one record per model with its ratios to the first; JSON
@@ -111,8 +111,9 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
     if measure:
         numeric_batch(batch, "timing a forward pass (--measure)")
         numeric_input(input_shape, "timing a forward pass (--measure)")
-    if measure and (phase or seq is not None or context is not None):
-        raise click.UsageError("--measure times image models; it does not take --phase/--seq/--context")
+    if (measure or training) and (phase or seq is not None or context is not None):
+        raise click.UsageError(f"{'--measure' if measure else '--training'} does not take --phase/--seq/--context "
+                               "(they set a transformer's tokens; use costlab phases)")
     analyses = [a.by_depth(depth) for a in analyze_all(sources, input_shape, batch, mode, convention, phase, seq, context)]
     from ..document import analysis_dict, compare_records
     from ..render import table
@@ -144,5 +145,23 @@ def compare(sources: Sequence[str], input_shape: Any, batch: Any, mode: str, con
             blocks = "\n".join(table.formulas_block(a) for a in short)
             text += "\n" + (table.markdown_code(blocks) if fmt == "markdown" else blocks)
         text += legend_text(legend, fmt)
+    if training:
+        from ..training.report import compare_records as training_records, compare_table as training_table, train_source
+
+        records = training_records([(s, train_source(s, input_shape, batch)) for s in sources])
+        if fmt == "json":
+            import json
+
+            from ..render.data import dumps
+
+            doc = json.loads(text)
+            doc["training"] = records
+            text = dumps(doc)
+        elif fmt == "csv":
+            from ..render.records import records_csv as training_csv
+
+            text += "\n" + training_csv(records)
+        else:
+            text += "\n" + training_table(records, fmt)
     emit(text, output)
     report_coverage(analyses, strict)
