@@ -16,6 +16,7 @@ import numpy as np
 from .errors import SpecError
 from .formulas.conv import conv_padding
 from .graph import Graph
+from .keyed import registrar
 from .layers import (
     Activation, AdaptiveAvgPool2d, Add, Attention, AvgPool2d, BatchNorm2d, Concat, Conv2d, Dropout, Einsum, Flatten, GroupNorm,
     Identity, LayerNorm, Linear, LocalResponseNorm, Matmul, MaxPool2d, Softmax,
@@ -152,17 +153,7 @@ Rule = Callable[[Context, Any, Tuple[Shape, ...]], Tuple[Shape, Dim, Dim]]
 RULES: Dict[type, Rule] = {}
 
 
-def rule(*classes: type) -> Callable[[Rule], Rule]:
-    """Register an array rule for layer classes (one rule per class)."""
-
-    def decorate(fn: Rule) -> Rule:
-        for cls in classes:
-            if cls in RULES:
-                raise RuntimeError(f"{cls.__name__} already has an array rule")
-            RULES[cls] = fn
-        return fn
-
-    return decorate
+rule = registrar(RULES, "array rule")  # Register an array rule for layer classes (one rule per class).
 
 
 def _four_d(ctx: Context, shape: Shape, what: str) -> None:

@@ -109,3 +109,15 @@ def test_width_multiplier_scales_every_family_that_has_a_width():
     assert (half[0].embedding_dim, half[1].hidden_size, half[2].out_features) == (32, 64, 1000)
     # 35 steps x (4x64x(32+64) + 4x64x(64+64)) = 35 x 57,344 = 2,007,040, + the decoder 35 x 64 x 1000 = 2,240,000
     assert analyze(widen(lm, 0.5)).total().macs == 2_007_040 + 2_240_000
+
+
+def test_keyed_tables_refuse_a_second_rule_for_a_key():
+    """Capture handlers, torch builders, array and backward rules share costlab.keyed.registrar: one rule per key."""
+    from costlab.keyed import registrar
+
+    table: dict = {}
+    register = registrar(table, "thing")
+    register("a", "b")(len)
+    with pytest.raises(RuntimeError, match="'a' has two things"):
+        register("a")(str)
+    assert table == {"a": len, "b": len}

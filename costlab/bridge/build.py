@@ -16,23 +16,14 @@ from ..analysis import analyze
 from ..errors import CostlabError
 from ..graph import INPUT, Graph
 from ..inputs import plain_shape
+from ..keyed import registrar
 
 
 Builder = Callable[[Any, Tuple[Tuple[int, ...], ...]], nn.Module]
 BUILDERS: Dict[type, Builder] = {}
 
 
-def builds(*classes: type) -> Callable[[Builder], Builder]:
-    """Register the torch builder of these layer classes: ``fn(layer, input shapes with batch) -> nn.Module``."""
-
-    def decorate(fn: Builder) -> Builder:
-        for cls in classes:
-            if cls in BUILDERS:
-                raise RuntimeError(f"{cls.__name__} has two torch builders")
-            BUILDERS[cls] = fn
-        return fn
-
-    return decorate
+builds = registrar(BUILDERS, "torch builder")  # Register the torch builder of these layer classes: ``fn(layer, input shapes with batch) -> nn.Module``.
 
 
 def to_module(layer: Any, ins: Tuple[Tuple[int, ...], ...]) -> nn.Module:

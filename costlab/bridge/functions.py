@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 import torch
 
 from .. import layers as L
+from ..keyed import registrar
 
 Shapes = Tuple[Tuple[int, ...], ...]
 Finish = Callable[[Any], Tuple[Any, Shapes]]
@@ -22,17 +23,7 @@ Describe = Callable[[Tuple[Any, ...], Dict[str, Any]], Optional[Finish]]
 FUNCTIONS: Dict[str, Describe] = {}
 
 
-def records(*names: str) -> Callable[[Describe], Describe]:
-    """Register a describer for these functions (refuses duplicates)."""
-
-    def decorate(fn: Describe) -> Describe:
-        for name in names:
-            if name in FUNCTIONS:
-                raise RuntimeError(f"function {name!r} is recorded twice")
-            FUNCTIONS[name] = fn
-        return fn
-
-    return decorate
+records = registrar(FUNCTIONS, "function recorder")  # Register a describer for these functions (refuses duplicates).
 
 
 def owner(name: str) -> Tuple[Any, str]:

@@ -16,23 +16,14 @@ import torch
 from torch import nn
 
 from .. import layers as L
+from ..keyed import registrar
 
 Shapes = Tuple[Tuple[int, ...], ...]
 Handler = Callable[[Dict[str, Any], Any, Optional[nn.Module], Optional[Tuple[int, ...]]], Tuple[Any, Shapes]]
 HANDLERS: Dict[str, Handler] = {}
 
 
-def handles(*names: str) -> Callable[[Handler], Handler]:
-    """Register a capture handler for these op names (refuses duplicates)."""
-
-    def decorate(fn: Handler) -> Handler:
-        for name in names:
-            if name in HANDLERS:
-                raise RuntimeError(f"op {name!r} has two capture handlers")
-            HANDLERS[name] = fn
-        return fn
-
-    return decorate
+handles = registrar(HANDLERS, "capture handler")  # Register a capture handler for these op names (refuses duplicates).
 
 
 # Ops that only move, view or create data: no row at all.

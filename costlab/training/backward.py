@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Optional
 
 from ..numbers import format_int
 from .grad import GradNeeds
+from ..keyed import registrar
 
 CONVENTIONS = ("macs", "flops", "torch")
 
@@ -46,17 +47,7 @@ Rule = Callable[[Any, GradNeeds, str], Backward]
 RULES: Dict[str, Rule] = {}
 
 
-def backward_rule(*ops: str) -> Callable[[Rule], Rule]:
-    """Register a backward rule for op names (refuses duplicates, like the forward registry)."""
-
-    def decorate(rule: Rule) -> Rule:
-        for op in ops:
-            if op in RULES:
-                raise RuntimeError(f"op {op!r} has two backward rules")
-            RULES[op] = rule
-        return rule
-
-    return decorate
+backward_rule = registrar(RULES, "backward rule")  # Register a backward rule for op names (refuses duplicates, like the forward registry).
 
 
 def _parts(grad_in: Any, grad_w: Any, why_in: str, why_w: str) -> str:
