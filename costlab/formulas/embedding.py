@@ -32,11 +32,12 @@ class EmbeddingBag:
     mode: str = spec_field("choice", "mean", ", ".join(BAG_MODES), choices=BAG_MODES)
 
 
-def _widen(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+def widen_embedding_dim(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
+    """Width sweeps scale a lookup table's embedding_dim (embeddings here, learned positions in transformer.py)."""
     return replace(layer, embedding_dim=max(1, round(layer.embedding_dim * factor)))
 
 
-_LOOKUP: Dict[str, Any] = {"kind": "lookup", "widen": _widen, "describe": lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
+_LOOKUP: Dict[str, Any] = {"kind": "lookup", "widen": widen_embedding_dim, "describe": lambda layer: f"{type(layer).__name__.lower()} {layer.num_embeddings}x{layer.embedding_dim}",
                "torch": zero("FlopCounterMode has no formula for embedding lookups")}
 
 

@@ -23,6 +23,7 @@ from ..llm.layers import (
 from ..numbers import format_int
 from ..registry import FOLLOWS, NA, LayerCost, register
 from ..shapes import Shape, format_shape, is_int, product, same_dim
+from .embedding import widen_embedding_dim
 from .text import batch_prefix, equals, no_macs, times
 
 
@@ -51,10 +52,6 @@ _ATTENTION: Dict[str, Any] = {
 }
 
 
-def _widen_table(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
-    return replace(layer, embedding_dim=max(1, round(layer.embedding_dim * factor)))
-
-
 def _widen_slice(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:
     return replace(layer, start=round(layer.start * factor), size=max(1, round(layer.size * factor)))
 
@@ -81,7 +78,7 @@ def _check_positions(needed: object, table: int, field: str) -> None:
         raise FieldError(field, f"the sequence needs {needed} positions but the table has {table}")
 
 
-@register("positions", Positions, aliases=("position_embedding",), widen=_widen_table,
+@register("positions", Positions, aliases=("position_embedding",), widen=widen_embedding_dim,
           describe=lambda layer: f"positions {layer.max_positions}x{layer.embedding_dim}",
           aten=NA("a captured position lookup is an embedding row (aten::embedding)"), **_LOOKUP)
 def positions(layer: Positions, ins: Tuple[Shape, ...]) -> LayerCost:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 from ..roofline import DTYPE_BYTES
 from ..shapes import product
 from .grad import GradNeeds
+from ..keyed import registrar
 
 INDEX_BYTES = 8  # int64 indices
 STAT_BYTES = 4  # attention's logsumexp is float32 (norms' statistics are in the input's dtype on the CPU)
@@ -48,17 +49,7 @@ OUTPUT_SAVERS = ("relu", "sigmoid", "tanh", "softmax", "log_softmax")
 INPUT_SAVERS = ("gelu", "silu", "hardswish", "relu6", "hardtanh", "leaky_relu", "elu", "hardsigmoid", "mish")
 
 
-def saved_rule(*ops: str) -> Callable[[Rule], Rule]:
-    """Register a saved-tensor rule for op names (refuses duplicates)."""
-
-    def decorate(rule: Rule) -> Rule:
-        for op in ops:
-            if op in RULES:
-                raise RuntimeError(f"op {op!r} has two saved-tensor rules")
-            RULES[op] = rule
-        return rule
-
-    return decorate
+saved_rule = registrar(RULES, "saved-tensor rule")  # @saved_rule("conv", ...): one rule per op name
 
 
 def _input(row: Any, i: int, size: int) -> Saved:
