@@ -25,9 +25,14 @@ def test_unet_spec_equals_the_pytorch_unet_layer_by_layer():
     assert costly(spec) == costly(torch_rows)  # 23 convs, 4 up-convs: names, MACs, params
     assert spec.rows[-1].out_shape == (1, 2, 388, 388)  # 572x572 in, 388x388 out (the paper's Fig. 1)
     t = spec.total()
-    # params: PyTorch's count of the same network; MACs: the sum of the 27 rows above
+    # params: PyTorch's count of the same network; MACs: FlopCounterMode's total on the same network (meta
+    # device, 2 FLOPs per MAC; it counts exactly the 23 convs and 4 up-convs) halved
     assert t.params == sum(p.numel() for p in UNet().parameters()) == 31_030_658
-    assert t.macs == 150_428_424_448
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        UNet()(torch.empty(1, 1, 572, 572))
+    assert t.macs == counter.get_total_flops() // 2 == 150_428_424_448
     # the first up-convolution: 28x28 input positions x 1024 x 512 x 2x2 (MACs over INPUT positions)
     assert next(r for r in spec.rows if r.name == "up4").macs == 28 * 28 * 1024 * 512 * 4 == 1_644_167_168
 
