@@ -145,6 +145,7 @@ def test_network_view_follows_a_node_to_its_row(open_page, reports):
     page = open_page(reports["googlenet"])
     page.locator("#model-1 details.network summary").click()
     node = page.locator('#model-1 .netbox a.netnode[aria-label^="inception_3a.b3.conv5x5:"]')
+    node.first.wait_for(state="attached", timeout=30_000)  # the view is drawn on the details' (asynchronous) toggle event
     assert node.count() == 1
     assert page.locator("#model-1 .netbox a.netnode").count() == 143  # one node per layer
     node.click()
