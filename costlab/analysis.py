@@ -6,9 +6,11 @@ comparer reads.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from functools import partial
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .conventions import get_convention
 from .document import SCHEMA as SCHEMA  # re-exported: the schema name belongs to the document
@@ -17,19 +19,20 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph
 from .inputs import InputSpec, plain_shape
 from .numbers import format_int
-from .registry import for_layer
-from .shapes import Dim, Shape, product
+from .registry import Text, for_layer, text_of
+from .shapes import Dim, Shape
 
 MODES = ("infer", "train")
 _SEPARATOR = re.compile(r"[.#]")  # dotted groups; '#' separates a captured module from its ops
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One layer's cost (or a group's, summed). MACs, activations and cost carry the batch.
 
     ``cost`` is the count under the analysis's convention; ``layer`` is the layer description
-    (None for merged rows).
+    (None for merged rows). The formula texts are built when first read (``macs_formula``,
+    ``params_formula``, ``formula``); ``macs_text`` / ``params_text`` hold them or the function that
+    builds them. Equality compares the costs and texts, not ``layer`` (as the texts describe it).
     """
 
     name: str
@@ -40,17 +43,42 @@ class Row:
     params: int
     biases: int
     activations: Dim
-    macs_formula: str
-    params_formula: str = ""
+    macs_text: Text
+    params_text: Text = ""
     cost: Dim = 0
-    layer: Any = field(default=None, compare=False, repr=False)
+    layer: Any = None
+
+    @property
+    def macs_formula(self) -> str:
+        """The MACs arithmetic, e.g. '(14x14x48) x (5x5x480) = 112,896,000'."""
+        return text_of(self.macs_text)
+
+    @property
+    def params_formula(self) -> str:
+        """The params arithmetic ('' when the row has none)."""
+        return text_of(self.params_text)
 
     @property
     def formula(self) -> str:
         """MACs and params arithmetic in one line."""
-        if self.params_formula:
-            return f"{self.macs_formula}; params {self.params_formula}"
-        return self.macs_formula
+        params = self.params_formula
+        return f"{self.macs_formula}; params {params}" if params else self.macs_formula
+
+    def _key(self) -> Tuple[Any, ...]:
+        return (*self[:8], self.macs_formula, self.params_formula, self.cost)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Row) and self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields[:8], self[:8]))
+        return f"Row({fields}, macs_formula={self.macs_formula!r}, params_formula={self.params_formula!r}, cost={self.cost!r})"
 
 
 @dataclass(frozen=True)
@@ -214,12 +242,19 @@ def _merge(name: str, rows: List[Row], op: str) -> Row:
         return rows[0]
     t = _totals(rows)
     costly = [r for r in rows if r.macs != 0]
+    macs_text: Text = costly[0].macs_text if len(costly) == 1 else "0 MACs"
     if len(costly) > 1:
-        macs_text = f"{' + '.join(format_int(r.macs) for r in costly)} = {format_int(t.macs)}"
-    else:
-        macs_text = costly[0].macs_formula if costly else "0 MACs"
+        macs_text = partial(_sum_text, tuple(r.macs for r in costly), t.macs)
     cost = sum((r.cost for r in rows), 0)
     return Row(name, op, rows[0].in_shapes, rows[-1].out_shape, t.macs, t.params, t.biases, t.activations, macs_text, "", cost)
+
+
+_new_row = partial(tuple.__new__, Row)  # Row(*fields) without the Python-level __new__: one per layer of every analysis
+
+
+def _sum_text(parts: Tuple[Dim, ...], total: Dim) -> str:
+    """'1,505,280 + 3,763,200 = 5,268,480'."""
+    return f"{' + '.join(format_int(m) for m in parts)} = {format_int(total)}"
 
 
 def analyze(
@@ -237,30 +272,34 @@ def analyze(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    count = get_convention(convention).count
+    count, per_mac = get_convention(convention).count, get_convention(convention).per_mac
     if graph.batch is not None:  # captured: analysed at the input and batch it was captured at
         batch, shape_in = graph.batch, graph.input_shape
     else:
         shape_in = tuple(plain_shape(input_shape, graph.source or graph.name) or graph.input_shape)
     shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
+    shape_of = shapes.__getitem__
     rows: List[Row] = []
-    for node in graph.nodes:
-        if node.train_only and mode == "infer":
+    skip_train_only = mode == "infer"
+    for node in graph.nodes:  # the hot loop of every analysis: kept lean (one Row per layer, texts deferred)
+        if node.train_only and skip_train_only:
             continue
-        ins = node.recorded if node.recorded is not None else tuple(shapes[r] for r in node.inputs)
-        entry = for_layer(node.layer)
+        layer, name = node.layer, node.name
+        ins = node.recorded if node.recorded is not None else tuple(map(shape_of, node.inputs))
+        entry = for_layer(layer)
         try:
-            cost = entry.formula(node.layer, ins)
+            out, macs, params, biases, macs_text, params_text, label = entry.formula(layer, ins)
         except FieldError as e:
-            raise SpecError(e.message, source=graph.source or graph.name, layer=node.name, field=e.field) from None
-        shapes[node.name] = cost.out_shape
-        params, biases, params_text = cost.params, cost.biases, cost.params_formula
+            raise SpecError(e.message, source=graph.source or graph.name, layer=name, field=e.field) from None
+        shapes[name] = out
         if node.params is not None:
             params, biases, params_text = node.params.params, node.params.biases, node.params.text
-        fields = (node.name, cost.label or entry.op, ins, cost.out_shape, cost.macs, params, biases,
-                  product(cost.out_shape), cost.macs_formula, params_text)
-        row = Row(*fields, 0, node.layer)
+        fields = (name, label or entry.op, ins, out, macs, params, biases, math.prod(out), macs_text, params_text)
+        if per_mac:
+            rows.append(_new_row((*fields, per_mac * macs, layer)))
+            continue
+        row = _new_row((*fields, 0, layer))
         counted = count(row, mode)
-        rows.append(row if counted == 0 else Row(*fields, counted, node.layer))
+        rows.append(row if counted == 0 else _new_row((*fields, counted, layer)))
     return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups,
                     coverage_of(rows), graph.assumptions, graph.inputs)

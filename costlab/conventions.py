@@ -13,12 +13,17 @@ from typing import Any, Callable, Dict, Optional
 
 @dataclass(frozen=True)
 class Convention:
-    """A name, the unit it counts, a one-line description, and the count of one row in a mode."""
+    """A name, the unit it counts, a one-line description, and the count of one row in a mode.
+
+    ``per_mac``: when the count is always ``per_mac`` x the row's MACs (macs: 1, flops: 2), analyses
+    multiply instead of calling ``count``; it must agree with ``count`` (a test checks it).
+    """
 
     name: str
     unit: str
     description: str
     count: Callable[[Any, str], Any]  # (row, mode) -> count
+    per_mac: int = 0
 
 
 CONVENTIONS: Dict[str, Convention] = {}
@@ -40,8 +45,8 @@ def get_convention(name: str) -> Convention:
         raise ValueError(f"unknown convention {name!r} (known: {', '.join(CONVENTIONS)})") from None
 
 
-register_convention(Convention("macs", "MACs", "multiply-accumulates of conv, linear, matmul and attention (torchvision _ops, the paper)", lambda r, mode: r.macs))
-register_convention(Convention("flops", "FLOPs", "2 x macs: one multiply and one add per MAC", lambda r, mode: 2 * r.macs))
+register_convention(Convention("macs", "MACs", "multiply-accumulates of conv, linear, matmul and attention (torchvision _ops, the paper)", lambda r, mode: r.macs, per_mac=1))
+register_convention(Convention("flops", "FLOPs", "2 x macs: one multiply and one add per MAC", lambda r, mode: 2 * r.macs, per_mac=2))
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ def name_sizes(analyses: Sequence[Any]) -> Tuple[List[Any], Legend]:
 
     renamed = []
     for analysis in analyses:
-        rows = tuple(replace(r, in_shapes=tuple(shape(s) for s in r.in_shapes), out_shape=shape(r.out_shape), macs=value(r.macs),
-                             activations=value(r.activations), cost=value(r.cost), macs_formula=text(r.macs_formula))
+        rows = tuple(r._replace(in_shapes=tuple(shape(s) for s in r.in_shapes), out_shape=shape(r.out_shape), macs=value(r.macs),
+                                activations=value(r.activations), cost=value(r.cost), macs_text=text(r.macs_formula))
                      for r in analysis.rows)
         renamed.append(replace(analysis, rows=rows))
     return renamed, legend

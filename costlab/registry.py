@@ -13,7 +13,7 @@ registered op has all of these, or an explicit ``NA("why")``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, Type, Union
 
 from .shapes import Shape
 
@@ -33,22 +33,42 @@ FOLLOWS = NA("has no width of its own: its output follows its input")
 Widen = Union[Callable[[Any, float, Any, bool], Any], NA]
 
 
-@dataclass(frozen=True)
-class LayerCost:
+Text = Union[str, Callable[[], str]]
+"""Formula text, or a function that builds it: text is built only when it is shown."""
+
+
+def text_of(text: Text) -> str:
+    """The formula text itself (built now if it was deferred)."""
+    return text if isinstance(text, str) else text()
+
+
+class LayerCost(NamedTuple):
     """What one layer costs for given input shapes.
 
     macs: multiply-accumulates; params: weights + biases (+ norm affine); biases: the bias part of
-    params (conv, linear and recurrent biases; norm shifts are params, not biases); the formula
-    strings are built from the same numbers.
+    params (conv, linear and recurrent biases; norm shifts are params, not biases). The formula
+    texts (``macs_text``, ``params_text``) are built from the same numbers, when first read through
+    ``macs_formula`` / ``params_formula`` (a formula passes a function, so analyses that print no
+    text never build it). A NamedTuple: analyses build one per layer, and tuples are cheap to make.
     """
 
     out_shape: Shape
     macs: Any
     params: int
     biases: int
-    macs_formula: str
-    params_formula: str = ""
+    macs_text: Text
+    params_text: Text = ""
     label: str = ""  # the row's op name when it is not the registered one (captured ops)
+
+    @property
+    def macs_formula(self) -> str:
+        """The MACs arithmetic, e.g. '(14x14x48) x (5x5x480) = 112,896,000'."""
+        return text_of(self.macs_text)
+
+    @property
+    def params_formula(self) -> str:
+        """The params arithmetic ('' when the layer has none)."""
+        return text_of(self.params_text)
 
 
 @dataclass(frozen=True)

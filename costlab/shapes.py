@@ -6,6 +6,7 @@ path never imports sympy: it is imported only when ``parse_input`` meets a name.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable, Tuple, Union
 
@@ -67,11 +68,8 @@ def format_dim(dim: Dim) -> str:
 
 
 def product(dims: Iterable[Dim]) -> Dim:
-    """Product of dimensions (1 for none)."""
-    result: Dim = 1
-    for d in dims:
-        result = result * d
-    return result
+    """Product of dimensions (1 for none); ints and sympy expressions alike."""
+    return math.prod(dims)
 
 
 def floordiv(a: Dim, b: int) -> Dim:
@@ -100,6 +98,11 @@ def window_out(size: Dim, kernel: int, stride: int, pad: int, dilation: int, cei
     """
     span = dilation * (kernel - 1) + 1
     padded = size + 2 * pad
+    if type(padded) is int and padded >= span:  # integer sizes (the common case), first
+        if not ceil_mode:
+            return (padded - span) // stride + 1
+        ceiled = -(-(padded - span) // stride) + 1
+        return ceiled - 1 if (ceiled - 1) * stride >= size + pad else ceiled
     if is_int(padded) and padded < span:
         raise FieldError(field, f"kernel {kernel} (span {span}) is larger than the padded input {size}+2*{pad}={padded}")
     if not ceil_mode:

@@ -121,3 +121,21 @@ def test_keyed_tables_refuse_a_second_rule_for_a_key():
     with pytest.raises(RuntimeError, match="'a' has two things"):
         register("a")(str)
     assert table == {"a": len, "b": len}
+
+
+@pytest.mark.parametrize("name", ["macs", "flops", "fvcore", "torch"])
+def test_a_conventions_per_mac_shortcut_agrees_with_its_count(name):
+    """analyze() multiplies by ``per_mac`` instead of calling ``count`` (a hot loop): both must give
+    the same cost on every row, symbolic ones included (googlenet at 3xHxW; its auxiliary heads,
+    counted in train mode, need a numeric size)."""
+    from costlab import analyze, load_source
+    from costlab.conventions import get_convention
+    from costlab.shapes import parse_input
+
+    convention = get_convention(name)
+    graph = load_source("googlenet")
+    for mode, shape in (("infer", (3, 224, 224)), ("train", (3, 224, 224)), ("infer", parse_input("3xHxW"))):
+        rows = analyze(graph, shape, mode=mode, convention=name).rows
+        assert [r.cost for r in rows] == [convention.count(r, mode) for r in rows]
+        if convention.per_mac:
+            assert [r.cost for r in rows] == [convention.per_mac * r.macs for r in rows]

@@ -8,6 +8,9 @@ positions are the OUTPUT positions of a convolution and the INPUT positions of a
 
 from __future__ import annotations
 
+from functools import partial
+from itertools import repeat
+
 from dataclasses import dataclass, replace
 from typing import Dict, Any, Tuple
 
@@ -15,7 +18,7 @@ from ..conventions import per_mac
 from ..errors import FieldError
 from ..fields import Ints, Ranked, spec_field
 from ..registry import LayerCost, register
-from ..shapes import Shape, is_int, product, window_out
+from ..shapes import Dim, Shape, is_int, product, window_out
 from .text import batch_prefix, equals, times
 
 
@@ -98,11 +101,15 @@ def conv_padding(layer: _Conv) -> Tuple[int, ...]:
 
 def conv_out(layer: _Conv, sizes: Shape) -> Shape:
     """Output sizes of a convolution along its axes (PyTorch's rule)."""
-    if layer.padding == "same":
-        conv_padding(layer)  # validates the stride
-        return tuple(sizes)
-    pads = conv_padding(layer)
-    return tuple(window_out(n, k, s, p, d, False, "kernel") for n, k, s, p, d in zip(sizes, layer.kernel, layer.stride, pads, layer.dilation))
+    pads = layer.padding
+    if type(pads) is str:
+        pads = conv_padding(layer)  # validates 'same' (stride 1)
+        if layer.padding == "same":
+            return tuple(sizes)
+    return tuple(map(window_out, sizes, layer.kernel, layer.stride, pads, layer.dilation, _NO_CEIL, _KERNEL))
+
+
+_NO_CEIL, _KERNEL = repeat(False), repeat("kernel")  # window_out's last two arguments, for map()
 
 
 def conv_transpose_out(layer: _ConvTranspose, sizes: Shape) -> Shape:
@@ -119,13 +126,14 @@ def conv_transpose_out(layer: _ConvTranspose, sizes: Shape) -> Shape:
 
 
 def _channels(layer: Any, shape: Shape, what: str) -> Tuple[Any, Any, Tuple[Any, ...]]:
+    """(N, C_in, spatial sizes) of a conv's input, checked against the layer ('conv' names it in errors)."""
     rank = layer.rank
     if len(shape) != rank + 2:
         axes = ("L", "HxW", "DxHxW")[rank - 1] if rank <= 3 else f"{rank} axes"
-        raise FieldError("input", f"{what} needs a Cx{axes} map, got {len(shape) - 1} dimension(s)")
+        raise FieldError("input", f"{what}{rank}d needs a Cx{axes} map, got {len(shape) - 1} dimension(s)")
     n, c_in, *sizes = shape
     g, c_out = layer.groups, layer.out_channels
-    if not is_int(c_in):
+    if type(c_in) is not int and not is_int(c_in):
         raise FieldError("input", "the channel count must be a number, not a symbol")
     if c_in % g:
         raise FieldError("groups", f"input channels {c_in} do not divide into {g} groups")
@@ -137,24 +145,23 @@ def _channels(layer: Any, shape: Shape, what: str) -> Tuple[Any, Any, Tuple[Any,
 def conv(layer: _Conv, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = N * prod(out positions) * C_out * (C_in / groups) * prod(kernel); params = weights + C_out biases."""
     (shape,) = ins
-    n, c_in, sizes = _channels(layer, shape, f"conv{layer.rank}d")
-    g, c_out = layer.groups, layer.out_channels
+    n, c_in, sizes = _channels(layer, shape, "conv")
+    g, c_out, kernel = layer.groups, layer.out_channels, layer.kernel
     out = conv_out(layer, sizes)
     per_group = c_in // g
-    taps = product(layer.kernel)
+    taps = product(kernel)
     macs = n * product(out) * c_out * per_group * taps
     weights = taps * per_group * c_out
     biases = c_out if layer.bias else 0
-    group_note = f" [groups={g}]" if g > 1 else ""
-    macs_text = equals(f"{batch_prefix(n)}({times((*out, c_out))}) x ({times((*layer.kernel, per_group))})", macs) + group_note
-    params_text = equals(times((*layer.kernel, per_group, c_out)) + (f" + {biases}" if biases else ""), weights + biases)
-    return LayerCost((n, c_out, *out), macs, weights + biases, biases, macs_text, params_text)
+    return LayerCost((n, c_out, *out), macs, weights + biases, biases,
+                     partial(_macs_text, n, (*out, c_out), (*kernel, per_group), g, macs),
+                     partial(_params_text, (*kernel, per_group, c_out), biases, weights + biases))
 
 
 def conv_transpose(layer: _ConvTranspose, ins: Tuple[Shape, ...]) -> LayerCost:
     """MACs = N * prod(INPUT positions) * C_in * (C_out / groups) * prod(kernel); params = weights + C_out biases."""
     (shape,) = ins
-    n, c_in, sizes = _channels(layer, shape, f"conv_transpose{layer.rank}d")
+    n, c_in, sizes = _channels(layer, shape, "conv_transpose")
     g, c_out = layer.groups, layer.out_channels
     out = conv_transpose_out(layer, sizes)
     per_group = c_out // g
@@ -162,10 +169,20 @@ def conv_transpose(layer: _ConvTranspose, ins: Tuple[Shape, ...]) -> LayerCost:
     macs = n * product(sizes) * c_in * per_group * taps
     weights = taps * per_group * c_in
     biases = c_out if layer.bias else 0
-    group_note = f" [groups={g}]" if g > 1 else ""
-    macs_text = equals(f"{batch_prefix(n)}({times((*sizes, c_in))}) x ({times((*layer.kernel, per_group))})", macs) + group_note
-    params_text = equals(times((*layer.kernel, per_group, c_in)) + (f" + {biases}" if biases else ""), weights + biases)
-    return LayerCost((n, c_out, *out), macs, weights + biases, biases, macs_text, params_text)
+    return LayerCost((n, c_out, *out), macs, weights + biases, biases,
+                     partial(_macs_text, n, (*sizes, c_in), (*layer.kernel, per_group), g, macs),
+                     partial(_params_text, (*layer.kernel, per_group, c_in), biases, weights + biases))
+
+
+def _macs_text(n: Dim, positions: Shape, window: Shape, groups: int, macs: Dim) -> str:
+    """'(14x14x48) x (5x5x480) = 112,896,000' (with ' [groups=g]' for grouped convs)."""
+    group_note = f" [groups={groups}]" if groups > 1 else ""
+    return equals(f"{batch_prefix(n)}({times(positions)}) x ({times(window)})", macs) + group_note
+
+
+def _params_text(weights: Shape, biases: int, total: int) -> str:
+    """'5x5x480x48 + 48 = 576,048'."""
+    return equals(times(weights) + (f" + {biases}" if biases else ""), total)
 
 
 def widen_channels(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
@@ -70,7 +72,7 @@ class Recorded:
 
 
 def _same_shape(out: Shape) -> LayerCost:
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 _NO_DIFF = NA("no weights: block diffs compare weighted layers and norms")
@@ -121,6 +123,8 @@ def concat(layer: Concat, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; channels add up; every other dimension must match."""
     first = ins[0]
     for other in ins[1:]:
+        if len(other) == len(first) and other[0] == first[0] and other[2:] == first[2:]:
+            continue  # identical (the common case); otherwise symbolic sizes may still simplify to equal
         if len(other) != len(first) or not all(same_dim(a, b) for i, (a, b) in enumerate(zip(first, other)) if i != 1):
             raise FieldError(
                 "inputs",
@@ -136,7 +140,7 @@ def add(layer: Add, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (element adds are not multiply-adds); every input must have the same shape."""
     first = ins[0]
     for other in ins[1:]:
-        if len(other) != len(first) or not all(same_dim(a, b) for a, b in zip(first, other)):
+        if other != first and (len(other) != len(first) or not all(same_dim(a, b) for a, b in zip(first, other))):
             raise FieldError("inputs", f"add of mismatched shapes: {format_shape(first[1:])} and {format_shape(other[1:])}")
     return _same_shape(first)
 
@@ -145,7 +149,7 @@ def add(layer: Add, ins: Tuple[Shape, ...]) -> LayerCost:
 def recorded(layer: Recorded, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; the output shape PyTorch reported (captured models only)."""
     out = tuple(layer.out_shape)
-    text = no_macs(out) if layer.supported else f"no costlab rule for {layer.kind}: counted as 0, listed as unsupported"
+    text = partial(no_macs, out) if layer.supported else f"no costlab rule for {layer.kind}: counted as 0, listed as unsupported"
     return LayerCost(out, 0, 0, 0, text, "", layer.kind if layer.supported else "unsupported")
 
 

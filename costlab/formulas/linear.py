@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import dataclass, replace
 from typing import Any, Tuple
 
@@ -56,10 +58,19 @@ def linear(layer: Linear, ins: Tuple[Shape, ...]) -> LayerCost:
     rows = product(lead)
     macs = rows * f_in * f_out
     biases = f_out if layer.bias else 0
+    return LayerCost((*lead, f_out), macs, f_in * f_out + biases, biases, partial(_macs_text, tuple(lead), f_in, f_out, macs),
+                     partial(_params_text, (f_in, f_out), biases, f_in * f_out + biases))
+
+
+def _macs_text(lead: Shape, f_in: int, f_out: int, macs: Any) -> str:
+    """'1024x1000 = 1,024,000' (batch and positions first when there are any)."""
     positions = f"{times(lead[1:])} x " if len(lead) > 1 else ""
-    macs_text = equals(f"{batch_prefix(lead[0])}{positions}{times((f_in, f_out))}", macs)
-    params_text = equals(times((f_in, f_out)) + (f" + {biases}" if biases else ""), f_in * f_out + biases)
-    return LayerCost((*lead, f_out), macs, f_in * f_out + biases, biases, macs_text, params_text)
+    return equals(f"{batch_prefix(lead[0])}{positions}{times((f_in, f_out))}", macs)
+
+
+def _params_text(weights: Shape, biases: int, total: int) -> str:
+    """'1024x1000 + 1000 = 1,025,000'."""
+    return equals(times(weights) + (f" + {biases}" if biases else ""), total)
 
 
 @register("bilinear", Bilinear, inputs=(2, 2), kind="weighted", widen=widen_features, describe=_features_text,
@@ -78,6 +89,6 @@ def bilinear(layer: Bilinear, ins: Tuple[Shape, ...]) -> LayerCost:
     macs = rows * f_out * in1 * in2 + rows * f_out * in2
     biases = f_out if layer.bias else 0
     weights = f_out * in1 * in2
-    text = equals(f"{batch_prefix(rows)}({times((f_out, in1, in2))} + {times((f_out, in2))})", macs)
-    params_text = equals(times((f_out, in1, in2)) + (f" + {biases}" if biases else ""), weights + biases)
-    return LayerCost((*lead, f_out), macs, weights + biases, biases, text, params_text)
+    return LayerCost((*lead, f_out), macs, weights + biases, biases,
+                     lambda: equals(f"{batch_prefix(rows)}({times((f_out, in1, in2))} + {times((f_out, in2))})", macs),
+                     partial(_params_text, (f_out, in1, in2), biases, weights + biases))

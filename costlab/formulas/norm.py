@@ -6,6 +6,8 @@ scale and shift. Norm shifts are parameters but not "biases" (biases are the con
 
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import dataclass
 from typing import Dict, Any, Tuple
 
@@ -70,7 +72,8 @@ def _channels(shape: Shape, what: str) -> Any:
 
 def _affine(shape: Shape, size: Any, per: int, affine: bool) -> LayerCost:
     params = per * size if affine else 0
-    return LayerCost(shape, 0, params, 0, no_macs(shape), equals(f"{per}x{size}" if per > 1 else str(size), params) if params else "")
+    params_text = (lambda: equals(f"{per}x{size}" if per > 1 else str(size), params)) if params else ""
+    return LayerCost(shape, 0, params, 0, partial(no_macs, shape), params_text)
 
 
 def _fvcore_norm(row: Any, mode: str) -> Any:
@@ -143,4 +146,4 @@ def group_norm(layer: GroupNorm, ins: Tuple[Shape, ...]) -> LayerCost:
           aten=(), functions=("F.local_response_norm",), **_NORM)
 def local_response_norm(layer: LocalResponseNorm, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs, no params."""
-    return LayerCost(ins[0], 0, 0, 0, no_macs(ins[0]))
+    return LayerCost(ins[0], 0, 0, 0, partial(no_macs, ins[0]))

@@ -3,6 +3,9 @@ convention, but they set the map sizes."""
 
 from __future__ import annotations
 
+from functools import partial
+from itertools import repeat
+
 from dataclasses import dataclass
 from typing import Dict, Any, Tuple
 
@@ -128,15 +131,14 @@ def pool_out(layer: _Pool, shape: Shape) -> Shape:
     for k, p in zip(layer.kernel, layer.padding):
         if p * 2 > k:
             raise FieldError("padding", f"padding {p} is more than half the kernel {k} (PyTorch refuses it)")
-    sizes = (window_out(n, k, s, p, d, layer.ceil_mode, "kernel")
-             for n, k, s, p, d in zip(shape[2:], layer.kernel, stride, layer.padding, dilation))
+    sizes = map(window_out, shape[2:], layer.kernel, stride, layer.padding, dilation, repeat(layer.ceil_mode), repeat("kernel"))
     return (shape[0], shape[1], *sizes)
 
 
 def pool(layer: _Pool, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; output size by PyTorch's pooling rule."""
     out = pool_out(layer, ins[0])
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 def adaptive_pool(layer: _Adaptive, ins: Tuple[Shape, ...]) -> LayerCost:
@@ -144,7 +146,7 @@ def adaptive_pool(layer: _Adaptive, ins: Tuple[Shape, ...]) -> LayerCost:
     (shape,) = ins
     _check_rank(layer, shape)
     out = (shape[0], shape[1], *layer.output_size)
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 _NO_DIFF = NA("pooling has no weights; block diffs compare weighted layers and norms")

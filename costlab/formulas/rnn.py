@@ -83,9 +83,9 @@ def recurrent(layer: _Recurrent, ins: Tuple[Shape, ...]) -> LayerCost:
         biases += dirs * bias
     macs = steps * per_step
     lead = f"{format_int(steps)} steps x " + (f"{dirs} directions x " if dirs > 1 else "")
-    text = equals(f"{lead}({' + '.join(terms)})", macs)
     out = (*shape[:-1], dirs * h_r)
-    return LayerCost(out, macs, params, biases, text, f"{layer.num_layers} layers x {dirs} direction(s) = {format_int(params)}")
+    return LayerCost(out, macs, params, biases, lambda: equals(f"{lead}({' + '.join(terms)})", macs),
+                     lambda: f"{layer.num_layers} layers x {dirs} direction(s) = {format_int(params)}")
 
 
 def _widen(layer: Any, factor: float, in_channels: Any, head: bool) -> Any:

@@ -10,6 +10,8 @@ convention). The pairs a causal or sliding-window mask keeps are in the formula 
 
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import replace
 from typing import Any, Dict, Tuple
 
@@ -21,7 +23,7 @@ from ..llm.layers import (
     _AttentionCore,
 )
 from ..numbers import format_int
-from ..registry import FOLLOWS, NA, LayerCost, register
+from ..registry import FOLLOWS, NA, LayerCost, Text, register
 from ..shapes import Shape, format_shape, is_int, product, same_dim
 from .embedding import widen_embedding_dim
 from .text import batch_prefix, equals, no_macs, times
@@ -60,8 +62,8 @@ def _widen_experts(layer: Any, factor: float, in_channels: Any, head: bool) -> A
     return replace(layer, hidden=max(1, round(layer.hidden * factor)))
 
 
-def _free(out: Shape, params: int = 0, params_text: str = "", text: str = "") -> LayerCost:
-    return LayerCost(out, 0, params, 0, text or no_macs(out), params_text)
+def _free(out: Shape, params: int = 0, params_text: Text = "", text: Text = "") -> LayerCost:
+    return LayerCost(out, 0, params, 0, text or partial(no_macs, out), params_text)
 
 
 def _hidden(shape: Shape, what: str) -> Tuple[Shape, int]:
@@ -89,7 +91,7 @@ def positions(layer: Positions, ins: Tuple[Shape, ...]) -> LayerCost:
     _check_positions(layer.cache + ids[1], layer.max_positions, "max_positions")
     params = layer.max_positions * layer.embedding_dim
     out = (*ids, layer.embedding_dim)
-    return _free(out, params, equals(times((layer.max_positions, layer.embedding_dim)), params))
+    return _free(out, params, lambda: equals(times((layer.max_positions, layer.embedding_dim)), params))
 
 
 @register("position_bias", PositionBias, aliases=("relative_position_bias",), widen=NA("one value per bucket and head: no width"),
@@ -102,7 +104,7 @@ def position_bias(layer: PositionBias, ins: Tuple[Shape, ...]) -> LayerCost:
         raise FieldError("input", f"a position bias needs token ids (N, L), got {format_shape(ids)}")
     out = (1, layer.heads, ids[1], layer.cache + ids[1])
     params = layer.buckets * layer.heads
-    return _free(out, params, equals(times((layer.buckets, layer.heads)), params))
+    return _free(out, params, lambda: equals(times((layer.buckets, layer.heads)), params))
 
 
 @register("rotary", Rotary, aliases=("rope",), **_FREE)
@@ -113,7 +115,7 @@ def rotary(layer: Rotary, ins: Tuple[Shape, ...]) -> LayerCost:
     if width % layer.head_dim:
         raise FieldError("head_dim", f"{width} features do not split into heads of {layer.head_dim}")
     elements = product(shape)
-    return _free(shape, text=f"0 MACs (elementwise rotation, 2 multiplies + 1 add on each of {format_int(elements)} elements)")
+    return _free(shape, text=lambda: f"0 MACs (elementwise rotation, 2 multiplies + 1 add on each of {format_int(elements)} elements)")
 
 
 def _kv_heads(layer: _AttentionCore) -> int:
@@ -151,7 +153,7 @@ def attention_scores(layer: AttentionScores, ins: Tuple[Shape, ...]) -> LayerCos
         raise FieldError("input", f"q has {length} positions but k has {k[1]}")
     s = keys(length, layer.cache, layer.window)
     macs = n * layer.heads * length * s * layer.head_dim
-    return LayerCost((n, layer.heads, length, s), macs, 0, 0, _attention_text(layer, n, length, macs))
+    return LayerCost((n, layer.heads, length, s), macs, 0, 0, partial(_attention_text, layer, n, length, macs))
 
 
 @register("attention_values", AttentionValues, aliases=("av",), **_ATTENTION)
@@ -165,7 +167,7 @@ def attention_values(layer: AttentionValues, ins: Tuple[Shape, ...]) -> LayerCos
     if len(p) != 4 or not (same_dim(p[1], layer.heads) and same_dim(p[2], length) and same_dim(p[3], s)):
         raise FieldError("input", f"attention weights must be (N, {layer.heads}, L, cache + L), got {format_shape(p)}")
     macs = n * layer.heads * length * s * layer.head_dim
-    return LayerCost((n, length, layer.heads * layer.head_dim), macs, 0, 0, _attention_text(layer, n, length, macs))
+    return LayerCost((n, length, layer.heads * layer.head_dim), macs, 0, 0, partial(_attention_text, layer, n, length, macs))
 
 
 @register("multiply", Multiply, aliases=("mul",), inputs=(2, 2), **_FREE)
@@ -208,11 +210,12 @@ def unembedding(layer: Unembedding, ins: Tuple[Shape, ...]) -> LayerCost:
     macs = product(lead) * width * layer.vocab
     biases = layer.vocab if layer.bias else 0
     weights = 0 if layer.tied else width * layer.vocab
-    text = equals(f"{batch_prefix(lead[0])}{times((*lead[1:], width, layer.vocab))}", macs)
-    ptext = "tied to the embedding" if layer.tied else equals(times((width, layer.vocab)), weights)
-    if biases:
-        ptext += f" + {biases}"
-    return LayerCost((*lead, layer.vocab), macs, weights + biases, biases, text, ptext)
+    def ptext() -> str:
+        text = "tied to the embedding" if layer.tied else equals(times((width, layer.vocab)), weights)
+        return f"{text} + {biases}" if biases else text
+
+    return LayerCost((*lead, layer.vocab), macs, weights + biases, biases,
+                     lambda: equals(f"{batch_prefix(lead[0])}{times((*lead[1:], width, layer.vocab))}", macs), ptext)
 
 
 def expert_params(layer: Experts, width: int) -> Tuple[int, int]:
@@ -235,6 +238,7 @@ def experts(layer: Experts, ins: Tuple[Shape, ...]) -> LayerCost:
     matrices = 3 if layer.gated else 2
     one, one_bias = expert_params(layer, width)
     macs = product(lead) * layer.top_k * matrices * width * layer.hidden
-    text = equals(f"{batch_prefix(lead[0])}{times((*lead[1:],))} tokens x top {layer.top_k} x {matrices} x {times((width, layer.hidden))}", macs)
-    ptext = f"{layer.experts} experts x {format_int(one)} = {format_int(layer.experts * one)} (active per token: {layer.top_k} x {format_int(one)})"
-    return LayerCost(shape, macs, layer.experts * one, layer.experts * one_bias, text, ptext)
+    return LayerCost(
+        shape, macs, layer.experts * one, layer.experts * one_bias,
+        lambda: equals(f"{batch_prefix(lead[0])}{times((*lead[1:],))} tokens x top {layer.top_k} x {matrices} x {times((width, layer.hidden))}", macs),
+        lambda: f"{layer.experts} experts x {format_int(one)} = {format_int(layer.experts * one)} (active per token: {layer.top_k} x {format_int(one)})")

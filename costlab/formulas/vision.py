@@ -7,6 +7,8 @@ over its output positions (its bilinear sampling of the input is not counted as 
 
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
@@ -80,21 +82,21 @@ _VISION: Dict[str, Any] = {"kind": "pool", "widen": FOLLOWS, "describe": NA("no 
 def roi_pool(layer: RoIPool, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (max over each bin); output (K, C, *output_size)."""
     out = _roi_out(layer, ins, False)
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 @register("roi_align", RoIAlign, inputs=(2, 2), aten=("torchvision.roi_align",), **_VISION)
 def roi_align(layer: RoIAlign, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs (bilinear sampling, as upsampling); output (K, C, *output_size)."""
     out = _roi_out(layer, ins, False)
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 @register("ps_roi_align", PSRoIAlign, inputs=(2, 2), aten=("torchvision.ps_roi_align",), **_VISION)
 def ps_roi_align(layer: PSRoIAlign, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; output (K, C / prod(output_size), *output_size)."""
     out = _roi_out(layer, ins, True)
-    return LayerCost(out, 0, 0, 0, no_macs(out))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out))
 
 
 @register("deform_conv2d", DeformConv2d, inputs=(2, 3), kind="weighted", widen=widen_channels, describe=_kernel_text,
@@ -114,4 +116,4 @@ def deform_conv2d(layer: DeformConv2d, ins: Tuple[Shape, ...]) -> LayerCost:
 def nms(layer: NMS, ins: Tuple[Shape, ...]) -> LayerCost:
     """0 MACs; the number of boxes kept, as the run found it."""
     out = (layer.kept,)
-    return LayerCost(out, 0, 0, 0, no_macs(out, "boxes kept"))
+    return LayerCost(out, 0, 0, 0, partial(no_macs, out, "boxes kept"))
