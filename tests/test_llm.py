@@ -246,11 +246,17 @@ def test_seq_sweep_points_are_exact() -> None:
         assert p.macs == analyze(zoo.load("llama-2-7b"), (p.length,)).total().macs
 
 
-@pytest.mark.parametrize("text", ["1:10:*1", "a:b", "0:8:*2", "", "5:1", "1:1000000000000:1", "1:8:0", "-4:8:*2"])
-def test_bad_lengths(text: str) -> None:
+@pytest.mark.parametrize(("text", "why"), [
+    ("1:10:*1", "at least 2"), ("a:b", "expected START:STOP"), ("0:8:*2", "must be positive"), ("", "expected"),
+    ("5:1", "reversed"), ("128:64:*2", r"reversed \(start 128 > stop 64\); write 64:128:\*2"),
+    ("1:1000000000000:1", "more than 100,000"), ("1:8:0", "step must be a positive integer"), ("-4:8:*2", "must be positive"),
+    ("1:2:3:4", "expected"), ("8,0", "must be positive"),
+])
+def test_bad_lengths(text: str, why: str) -> None:
+    """Each mistake is named (a reversed range was once reported as 'lengths must be positive')."""
     from costlab.llm.seqsweep import parse_lengths
 
-    with pytest.raises(CostlabError, match="--seq"):
+    with pytest.raises(CostlabError, match="^--seq: .*" + why):
         parse_lengths(text)
 
 

@@ -171,6 +171,28 @@ def test_csv_export_equals_costlab_analyze(open_page, reports, cli):
     assert lines == [line for i, line in enumerate(expected.splitlines()) if i == 0 or ",inception_4e.b3." in line]
 
 
+def test_exports_keep_counts_beyond_2_to_the_53(open_page, tmp_path, cli):
+    """googlenet at an odd batch of 123,456,789,012,345: most counts are above 2^53 and not representable
+    as a JavaScript number (a double would round them); the CSV and JSON exports keep every digit."""
+    import json
+
+    batch = 123_456_789_012_345
+    analysis = analyze(load_source("googlenet"), batch=batch)
+    assert any(int(float(r.macs)) != r.macs for r in analysis.rows)  # the test can fail: doubles would change these
+    path = tmp_path / "big.html"
+    path.write_text(render_report([analysis], graphs=[load_source("googlenet")]), encoding="utf-8")
+    page = open_page(path)
+    page.locator("#model-1 .network-order").click()
+    with page.expect_download() as download:
+        page.locator('#model-1 button.export[data-format="csv"]').click()
+    assert Path(download.value.path()).read_text(encoding="utf-8") == cli("analyze", "googlenet", "--batch", str(batch), "--format", "csv").output
+    with page.expect_download() as download:
+        page.locator('#model-1 button.export[data-format="json"]').click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    expected = json.loads(cli("analyze", "googlenet", "--batch", str(batch), "--format", "json").output)
+    assert exported["layers"] == expected["layers"]
+
+
 def test_chart_export_svg_and_png(open_page, reports):
     page = open_page(reports["googlenet"])
     figure = page.locator('figure[data-chart="m1-macs"]')

@@ -37,31 +37,54 @@ class SeqPoint:
     kv_cache_bytes: int
 
 
+MAX_LENGTHS = 100_000  # sequence lengths in one sweep
+
+
 def parse_lengths(text: str) -> List[int]:
-    """'128:32768:*2' -> 128, 256, ..., 32768 (geometric); '128:1024:128' (arithmetic); '1,8,64' (a list)."""
+    """'128:32768:*2' -> 128, 256, ..., 32768 (geometric); '128:1024:128' (arithmetic); '1,8,64' (a list).
+
+    CostlabError naming what is wrong: a reversed range, a step or factor that never advances,
+    lengths below 1, more than MAX_LENGTHS lengths.
+    """
     try:
         if "," in text:
             values = [int(v) for v in text.split(",")]
         elif ":" in text:
-            start, stop, step = ([*text.split(":"), "1"])[:3]
-            a, b = int(start), int(stop)
+            parts = text.split(":")
+            if len(parts) > 3:
+                raise ValueError
+            a, b, step = int(parts[0]), int(parts[1]), (parts[2] if len(parts) == 3 else "1")
+            if a > b:
+                raise _lengths_error(text, f"the range is reversed (start {a} > stop {b}); write {b}:{a}:{step}")
+            if a < 1:
+                raise _lengths_error(text, "lengths must be positive")
             if step.startswith("*"):
                 factor = int(step[1:])
-                if factor < 2 or a < 1:
-                    raise ValueError
+                if factor < 2:
+                    raise _lengths_error(text, "a geometric step multiplies by an integer of at least 2 (*2)")
                 values = []
-                while a <= b and len(values) <= 100_000:
+                while a <= b and len(values) <= MAX_LENGTHS:
                     values.append(a)
                     a *= factor
             else:
-                values = list(range(a, min(b, a + 100_001 * max(int(step), 1)) + 1, int(step)))
+                if int(step) < 1:
+                    raise _lengths_error(text, "the step must be a positive integer")
+                if (b - a) // int(step) + 1 > MAX_LENGTHS:
+                    raise _lengths_error(text, f"more than {MAX_LENGTHS:,} lengths")
+                values = list(range(a, b + 1, int(step)))
         else:
             values = [int(text)]
     except ValueError:
-        raise CostlabError(f"--seq: expected START:STOP:STEP, START:STOP:*FACTOR, a list or one length, got {text!r}") from None
-    if not values or min(values) < 1 or len(values) > 100_000:
-        raise CostlabError(f"--seq: lengths must be positive (at most 100,000 of them), got {text!r}")
+        raise _lengths_error(text, "expected START:STOP:STEP, START:STOP:*FACTOR, a list or one length") from None
+    if not values or min(values) < 1:
+        raise _lengths_error(text, "lengths must be positive")
+    if len(values) > MAX_LENGTHS:
+        raise _lengths_error(text, f"more than {MAX_LENGTHS:,} lengths")
     return values
+
+
+def _lengths_error(text: str, why: str) -> CostlabError:
+    return CostlabError(f"--seq: {why}, got {text!r}")
 
 
 def _is_attention(row: Row) -> bool:

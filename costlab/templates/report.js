@@ -196,8 +196,24 @@
   }
   function shapeText(s) { return s.join("x"); }
 
+  /* Counts above 2^53 (a big batch, a long context) lose digits as JavaScript numbers: integers are read
+     from their source text as BigInt (JSON.parse's context.source) and written back exactly. */
+  function parseExact(text) {
+    return JSON.parse(text, function (key, value, context) {
+      if (typeof value === "number" && !Number.isSafeInteger(value) && context && /^-?[0-9]+$/.test(context.source)) {
+        return BigInt(context.source);
+      }
+      return value;
+    });
+  }
+  function stringifyExact(value) {
+    return JSON.stringify(value, function (key, v) {
+      return typeof v === "bigint" ? (JSON.rawJSON ? JSON.rawJSON(v.toString()) : v.toString()) : v;
+    }, 2);
+  }
+
   Tree.prototype.exportRows = function (format) {
-    var data = JSON.parse(this.section.querySelector("script.layers-data").textContent);
+    var data = parseExact(this.section.querySelector("script.layers-data").textContent);
     var p = this.passing(), rows = [];
     Array.prototype.forEach.call(this.body.rows, function (tr) {
       var i = +tr.getAttribute("data-order");
@@ -205,7 +221,7 @@
     });
     var text, type;
     if (format === "json") {
-      text = JSON.stringify({ model: data.model, layers: rows }, null, 2) + "\n"; type = "application/json";
+      text = stringifyExact({ model: data.model, layers: rows }) + "\n"; type = "application/json";
     } else {
       var lines = ["model,name,op,in_shapes,out_shape,macs,params,biases,activations,formula"];
       rows.forEach(function (l) {
