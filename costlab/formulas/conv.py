@@ -8,6 +8,7 @@ positions are the OUTPUT positions of a convolution and the INPUT positions of a
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from itertools import repeat
 
@@ -131,7 +132,7 @@ def _channels(layer: Any, shape: Shape, what: str) -> Tuple[Any, Any, Tuple[Any,
     if len(shape) != rank + 2:
         axes = ("L", "HxW", "DxHxW")[rank - 1] if rank <= 3 else f"{rank} axes"
         raise FieldError("input", f"{what}{rank}d needs a Cx{axes} map, got {len(shape) - 1} dimension(s)")
-    n, c_in, *sizes = shape
+    n, c_in, sizes = shape[0], shape[1], shape[2:]
     g, c_out = layer.groups, layer.out_channels
     if type(c_in) is not int and not is_int(c_in):
         raise FieldError("input", "the channel count must be a number, not a symbol")
@@ -139,7 +140,7 @@ def _channels(layer: Any, shape: Shape, what: str) -> Tuple[Any, Any, Tuple[Any,
         raise FieldError("groups", f"input channels {c_in} do not divide into {g} groups")
     if c_out % g:
         raise FieldError("groups", f"out_channels {c_out} do not divide into {g} groups")
-    return n, c_in, tuple(sizes)
+    return n, c_in, tuple(sizes)  # a shape is a tuple: tuple() returns it as it is
 
 
 def conv(layer: _Conv, ins: Tuple[Shape, ...]) -> LayerCost:
@@ -149,8 +150,8 @@ def conv(layer: _Conv, ins: Tuple[Shape, ...]) -> LayerCost:
     g, c_out, kernel = layer.groups, layer.out_channels, layer.kernel
     out = conv_out(layer, sizes)
     per_group = c_in // g
-    taps = product(kernel)
-    macs = n * product(out) * c_out * per_group * taps
+    taps = math.prod(kernel)
+    macs = n * math.prod(out) * c_out * per_group * taps
     weights = taps * per_group * c_out
     biases = c_out if layer.bias else 0
     return LayerCost((n, c_out, *out), macs, weights + biases, biases,
