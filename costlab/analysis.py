@@ -76,6 +76,10 @@ class Row(NamedTuple):
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickled with its texts built (the functions that build them may be local)."""
+        return (Row, (*self[:8], self.macs_formula, self.params_formula, self.cost, self.layer))
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields[:8], self[:8]))
         return f"Row({fields}, macs_formula={self.macs_formula!r}, params_formula={self.params_formula!r}, cost={self.cost!r})"

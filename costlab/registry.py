@@ -70,6 +70,10 @@ class LayerCost(NamedTuple):
         """The params arithmetic ('' when the layer has none)."""
         return text_of(self.params_text)
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickled with its texts built (the functions that build them may be local)."""
+        return (LayerCost, (*self[:4], self.macs_formula, self.params_formula, self.label))
+
 
 @dataclass(frozen=True)
 class LayerType:

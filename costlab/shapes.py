@@ -137,6 +137,9 @@ class FlatDim(int):
     def __repr__(self) -> str:
         return int.__repr__(self)
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (FlatDim, (self.factors,))  # pickle rebuilds it from its factors, not from the int
+
 
 def factor_text(dim: Dim) -> str:
     """A dimension in paper style: a flattened 7x7x1024 map prints as '7x7x1024'."""

@@ -164,3 +164,19 @@ def test_compiled_zoo_matches_yaml_sources():
     import json
 
     assert json.loads(zoo.COMPILED.read_text()) == zoo.compile_sources()
+
+
+@pytest.mark.parametrize("name", ["googlenet", "gpt2", "mixtral-8x7b", "unet"])
+def test_analyses_pickle_with_their_texts(name):
+    """Analyses go through pickle (multiprocessing, Dask): formula texts are built lazily by functions that
+    may be local, so a pickled row carries the text itself; a flattened dimension keeps its factors."""
+    import pickle
+
+    from costlab.shapes import FlatDim
+
+    analysis = analyze(load_source(name))
+    back = pickle.loads(pickle.dumps(analysis))
+    assert back == analysis
+    assert [r.formula for r in back.rows] == [r.formula for r in analysis.rows]
+    flat = FlatDim((7, 7, 1024))
+    assert pickle.loads(pickle.dumps(flat)).factors == (7, 7, 1024)
