@@ -28,7 +28,7 @@ from .layers import Conv2d, Linear
 FIELD_LIMIT = 2**31  # layer fields and axis values above this switch to exact object arrays
 AXES = ("batch", "resolution", "width")
 
-__all__ = ["Grid", "evaluate_grid", "width_channels", "width_plan", "AXES"]
+__all__ = ["Grid", "evaluate_grid", "supports", "width_channels", "width_plan", "AXES"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,14 @@ def _small_fields(graph: Graph) -> bool:
             if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) >= FIELD_LIMIT for v in items):
                 return False
     return True
+
+
+def supports(graph: Graph, mode: str = "infer") -> bool:
+    """True when a grid can evaluate ``graph``: a spec or built-in graph (not captured) with a numeric input
+    whose every layer counted in ``mode`` has an array rule."""
+    if graph.batch is not None or not all(isinstance(d, int) for d in graph.input_shape):
+        return False
+    return all(n.recorded is None and type(n.layer) in RULES for n in graph.nodes if not (n.train_only and mode == "infer"))
 
 
 def evaluate_grid(graph: Graph, resolution: Optional[Sequence[int]] = None, width: Optional[Sequence[float]] = None,

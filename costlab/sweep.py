@@ -99,13 +99,19 @@ def _compile(expr: Any, symbol: Any) -> Callable[[int], int]:
 
 def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: str = "infer",
                      progress: Optional[Callable[[Iterable[int]], Iterable[int]]] = None) -> List[Point]:
-    """MACs, params and activations of ``graph`` at every square resolution in ``sizes``."""
+    """MACs, params and activations of ``graph`` at every square resolution in ``sizes``.
+
+    One vectorized pass (``costlab.grid``) when every layer has an array rule; otherwise one symbolic
+    analysis in R, compiled to exact integer arithmetic and checked against numeric analyses at both ends.
+    """
     from .shapes import symbol
 
     if graph.batch is not None:
         raise CostlabError(f"{graph.name}: a captured PyTorch model has fixed shapes; sweep a spec file or built-in model")
     _numeric_batch(batch)
     sizes = list(sizes)
+    if len(graph.input_shape) == 3 and _on_grid(graph, mode):
+        return _grid_points(graph, sizes, None, batch, mode)
     r = symbol("R")
     channels = graph.input_shape[0]
     try:
@@ -119,6 +125,22 @@ def resolution_sweep(graph: Graph, sizes: Iterable[int], batch: int = 1, mode: s
             raise CostlabError(f"{graph.name}: the symbolic formula disagrees with the numeric analysis at {size} (a costlab bug)")
     iterate = progress(sizes) if progress else sizes
     return [Point(s, macs_at(s), int(symbolic.params), acts_at(s)) for s in iterate]
+
+
+def _on_grid(graph: Graph, mode: str) -> bool:
+    from .grid import supports
+
+    return supports(graph, mode)
+
+
+def _grid_points(graph: Graph, sizes: Optional[List[int]], factors: Optional[List[float]], batch: int, mode: str) -> List[Point]:
+    """The points of a one-axis sweep (resolutions, or widths at one resolution) from one grid pass."""
+    from .grid import evaluate_grid
+
+    grid = evaluate_grid(graph, sizes, factors, [batch], mode)
+    macs, params, acts = (a[0].tolist() for a in (grid.macs, grid.params, grid.activations))  # Python ints
+    return [Point(int(size), int(macs[r][w]), int(params[r][w]), int(acts[r][w]), float(factor))
+            for r, size in enumerate(grid.resolution.tolist()) for w, factor in enumerate(grid.width.tolist())]
 
 
 def _numeric_batch(batch: Any) -> None:
@@ -171,9 +193,13 @@ def widen(graph: Graph, factor: float) -> Graph:
 
 def width_sweep(graph: Graph, factors: Iterable[float], resolution: Optional[int] = None, batch: int = 1,
                 mode: str = "infer") -> List[Point]:
-    """Cost at each width multiplier (channel counts are integers, so each point is a numeric analysis)."""
+    """Cost at each width multiplier: one vectorized pass (``costlab.grid``) when every layer has an array
+    rule, else a numeric analysis of the widened graph per point."""
     _numeric_batch(batch)
     shape = graph.input_shape if resolution is None else (graph.input_shape[0], resolution, resolution)
+    factors = list(factors)
+    if _on_grid(graph, mode) and (resolution is None or len(graph.input_shape) == 3):
+        return _grid_points(graph, None if resolution is None else [resolution], factors, batch, mode)
     points = []
     for factor in factors:
         t = analyze(widen(graph, factor), shape, batch, mode).total()

@@ -151,7 +151,20 @@ def test_sweep_formats_chart_and_errors(cli, tmp_path):
     chart = tmp_path / "sweep.svg"
     assert cli("sweep", "googlenet", "--chart", str(chart)).exit_code == 0 and chart.read_text().startswith("<?xml")
     assert cli("sweep", "googlenet", "--resolution", "8:64:8").exit_code == 2  # too small for the pools: names the layer
-    assert cli("sweep", "fc-head").exit_code == 2  # a flatten into a fixed fc cannot be symbolic
+    # fc-head: a flatten feeds the linear layer, whose input features follow the map (R x R x 1024): a
+    # symbolic sweep refused it (the feature count would be a symbol); the vectorized grid gives every
+    # point as a numeric analysis does. 7x7x1024x1024 = 51,380,224 MACs; 8x8x1024x1024 = 67,108,864;
+    # params = the same weights + 1,024 biases
+    csv = cli("sweep", "fc-head", "--resolution", "7,8", "--format", "csv").output.splitlines()
+    assert csv[1:] == ["7,1,51380224,51381248,51200", "8,1,67108864,67109888,66560"]
+    for line in csv[1:]:
+        size, _, macs, params, acts = (int(v) for v in line.split(","))
+        total = analyze(load_source("fc-head"), (1024, size, size)).total()
+        assert (total.macs, total.params, total.activations) == (macs, params, acts)
+    # unet has layers without array rules (transposed convs, crops): swept through its symbolic formula,
+    # which still checks the smallest size numerically and names the layer that cannot take it
+    result = cli("sweep", "unet", "--resolution", "8,572")
+    assert result.exit_code == 2 and "layer 'enc2.conv1': field 'kernel'" in result.output
 
 
 def test_width_multiplier():

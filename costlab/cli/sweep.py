@@ -40,9 +40,9 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], length
           scheduler: Optional[str], workers: Optional[int], output: Optional[str]) -> None:
     """Cost of SOURCE at many input resolutions, width multipliers and batch sizes.
 
-    One axis: a resolution sweep comes from one symbolic formula in the resolution R; a width sweep
-    analyses each width. Several axes (or --table, --heatmap, --pareto, --workers, --scheduler): one
-    vectorized pass over the graph gives every point of the grid, each equal to a numeric analysis.
+    One vectorized pass over the graph gives every point, each equal to a numeric analysis (a model
+    with a layer that has no array rule: one symbolic formula in the resolution R, or one analysis per
+    width). Several axes, --table, --heatmap, --pareto, --workers and --scheduler need the grid.
     --input sets the model's input (a resolution keeps its channel count). Counts are MACs.
     """
     from dataclasses import replace
