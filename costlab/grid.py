@@ -7,10 +7,11 @@ counts (1, 1, nw). Each op family has one array rule (costlab/gridrules.py: the 
 its formula in costlab/formulas, checked point by point against ``analyze`` in the tests); a layer
 type without one is refused by name, never counted as zero.
 
-Channel counts follow ``costlab.sweep.widen`` exactly: ``max(1, round(c * w))`` (round half to
-even, on the same float64 product), depthwise convs follow their input, the classifier keeps its
-outputs. Results are exact integers: int64 while a bound computed from the factors' maxima proves
-no value can reach 2**63, Python ints in object arrays otherwise.
+Channel counts follow ``costlab.sweep.widen`` exactly: which fields of which layers it scales is read
+off ``widen`` itself (``width_plan``: each op family's registered ``widen`` rule, depthwise convs
+following their input, the classifier keeping its outputs), each to ``max(1, round(c * w))`` (round
+half to even, on the same float64 product). Results are exact integers: int64 while a bound computed
+from the factors' maxima proves no value can reach 2**63, Python ints in object arrays otherwise.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import CostlabError
+from .errors import CostlabError, FieldError
 from .graph import INPUT, Graph
 from .gridrules import RULES, Context, Dim, Overflow, Shape, width_channels
-from .layers import Conv2d, Linear
 
 FIELD_LIMIT = 2**31  # layer fields and axis values above this switch to exact object arrays
 AXES = ("batch", "resolution", "width")
@@ -69,35 +69,36 @@ class Grid:
                 "macs": self.macs.ravel(), "params": self.params.ravel(), "activations": self.activations.ravel()}
 
 
-def width_plan(graph: Graph) -> Dict[str, str]:
-    """Which layers a width multiplier scales: node name -> 'scale' or 'depthwise' (as ``widen`` does).
+# The factor widen is asked about: max(1, round(v x 1.618)) > v for every v >= 1, so every field it scales changes;
+# the products' fractions are spread out, so a family rounding up or down instead is mostly caught here (the tests check it all).
+WIDTH_PROBE = 1.618
 
-    Conv outputs scale; a depthwise conv (groups == in == out channels) follows its input; other
-    grouped convs are refused; a linear layer scales when a conv or linear layer reads it (later),
-    so the classifier keeps its outputs.
+
+def width_plan(graph: Graph) -> Dict[str, Tuple[str, ...]]:
+    """Which layer fields a width multiplier scales: node name -> field names, read off ``costlab.sweep.widen``.
+
+    The plan is what ``widen`` itself does at one probe factor (each op family's registered ``widen``
+    rule: conv and transposed conv out_channels, and groups with them for a depthwise conv; hidden
+    linear and bilinear out_features, the classifier kept; embedding_dim), so widen's refusals (grouped
+    convs, attention heads) are raised here with its own message. Every field it changes must have
+    become ``max(1, round(v x factor))``, the one rule the grid applies (``width_channels``); a family
+    that scales a field otherwise is refused by name.
     """
-    readers: Dict[str, List[Any]] = {}
-    for node in graph.nodes:
-        for ref in node.inputs:
-            readers.setdefault(ref, []).append(node)
-    feeds_weighted: Dict[str, bool] = {}
-    for node in reversed(graph.nodes):
-        feeds_weighted[node.name] = any(isinstance(r.layer, (Conv2d, Linear)) or feeds_weighted.get(r.name, False)
-                                        for r in readers.get(node.name, []))
-    in_channels: Dict[str, Any] = {}
-    if any(isinstance(n.layer, Conv2d) and n.layer.groups > 1 for n in graph.nodes):
-        from .analysis import analyze
+    from .sweep import widen
 
-        in_channels = {r.name: r.in_shapes[0][1] for r in analyze(graph).rows if r.in_shapes and len(r.in_shapes[0]) > 1}
-    plan: Dict[str, str] = {}
-    for node in graph.nodes:
-        layer = node.layer
-        if isinstance(layer, Conv2d):
-            if layer.groups > 1 and not (layer.groups == layer.out_channels == in_channels.get(node.name)):
-                raise CostlabError(f"{graph.name}: layer '{node.name}': a width multiplier does not support grouped convs")
-            plan[node.name] = "depthwise" if layer.groups > 1 else "scale"
-        elif isinstance(layer, Linear) and feeds_weighted[node.name]:
-            plan[node.name] = "scale"
+    probe = widen(graph, WIDTH_PROBE)
+    plan: Dict[str, Tuple[str, ...]] = {}
+    for node, widened in zip(graph.nodes, probe.nodes):
+        if widened.layer is node.layer:
+            continue
+        changed = tuple(f.name for f in fields(node.layer) if getattr(widened.layer, f.name) != getattr(node.layer, f.name))
+        for name in changed:
+            before, after = getattr(node.layer, name), getattr(widened.layer, name)
+            if not (type(before) is int and type(after) is int and after == max(1, round(before * WIDTH_PROBE))):
+                raise CostlabError(f"{graph.name}: layer '{node.name}': grid evaluation cannot follow how a width multiplier "
+                                   f"scales field '{name}' of {type(node.layer).__name__} layers (analyze each setting instead)")
+        if changed:
+            plan[node.name] = changed
     return plan
 
 
@@ -171,10 +172,9 @@ def _axes(batch: Sequence[int], resolution: Sequence[int], width: Optional[Seque
     return small(b), small(r), w
 
 
-def _evaluate(graph: Graph, axes: Tuple[np.ndarray, np.ndarray, np.ndarray], plan: Dict[str, str], mode: str,
+def _evaluate(graph: Graph, axes: Tuple[np.ndarray, np.ndarray, np.ndarray], plan: Dict[str, Tuple[str, ...]], mode: str,
               base: Tuple[int, ...], square: bool, exact: bool) -> Grid:
     ctx = Context(graph, *axes, exact_objects=exact)
-    ctx.plan = plan
     n_axis, r_axis = ctx.axes
     spatial = (r_axis, r_axis) if square else tuple(base[1:])
     shapes: Dict[str, Shape] = {INPUT: (n_axis, base[0], *spatial)}
@@ -190,7 +190,14 @@ def _evaluate(graph: Graph, axes: Tuple[np.ndarray, np.ndarray, np.ndarray], pla
             raise CostlabError(f"{graph.source or graph.name}: layer '{node.name}': grid evaluation has no rule for "
                                f"{type(node.layer).__name__} layers (analyze each setting instead)")
         ctx.node = node.name
-        out, layer_macs, layer_params = fn(ctx, node.layer, tuple(shapes[r] for r in node.inputs))
+        layer = node.layer
+        scaled = plan.get(node.name)
+        if scaled:
+            layer = _with_arrays(layer, {name: ctx.channels(getattr(layer, name)) for name in scaled})
+        try:
+            out, layer_macs, layer_params = fn(ctx, layer, tuple(shapes[r] for r in node.inputs))
+        except FieldError as e:  # a formula helper's check on the layer alone (conv_padding): every setting fails
+            ctx.fail(e.field, e.message)
         shapes[node.name] = out
         if not (isinstance(layer_macs, int) and layer_macs == 0):
             bounds[0] += ctx.bound(layer_macs)
@@ -216,6 +223,15 @@ def _evaluate(graph: Graph, axes: Tuple[np.ndarray, np.ndarray, np.ndarray], pla
 
     resolution_values = axes[1] if square else np.asarray([base[1] if len(base) == 3 else 1])
     return Grid(graph.name, axes[0], resolution_values, axes[2], spread(macs), spread(params), spread(activations))
+
+
+def _with_arrays(layer: Any, values: Dict[str, Any]) -> Any:
+    """A copy of a (frozen) layer with the widened fields as arrays over the width axis (no __init__: its
+    checks and per-axis expansion already ran on the original)."""
+    copy = object.__new__(type(layer))
+    copy.__dict__.update(layer.__dict__)
+    copy.__dict__.update(values)
+    return copy
 
 
 def _product_bound(ctx: Context, dims: Shape) -> int:
