@@ -427,6 +427,13 @@ REFUSALS = [  # (layers, input, resolutions, widths, the layer and field that fa
       {"type": "grid_sample", "name": "g", "mode": "bicubic", "input": ["e", "e"]}], "2x2x3", None, None, ("g", "mode")),
     ([{"type": "embedding_bag", "name": "b", "num_embeddings": 5, "embedding_dim": 3}], "3x4", None, [0.5, 1.0], ("b", "input")),  # widen refuses: it analyzes the graph first
     ([{"type": "conv_transpose1d", "name": "t", "out_channels": 4, "kernel": 2, "stride": 2}], "3x20x20", [8], None, ("t", "input")),
+    # messages with a flattened dimension print its factors (HxWxC, 1s left out) as FlatDim does: '1x2 @ 1x2' at width 2, '1x3x3 @ 1x3x3' at 3
+    ([{"type": "conv2d", "name": "c", "out_channels": 1, "kernel": 1}, {"type": "flatten", "name": "f"},
+      {"type": "matmul", "name": "m", "input": ["f", "f"]}], "1x1x1", [1, 2], [1.0, 2.0], ("m", "inputs")),
+    ([{"type": "conv2d", "name": "c", "out_channels": 1, "kernel": 1}, {"type": "flatten", "name": "f"},
+      {"type": "matmul", "name": "m", "input": ["f", "f"]}], "1x1x1", [1, 3], None, ("m", "inputs")),
+    ([{"type": "flatten", "name": "f"}, {"type": "bilinear", "name": "b", "out_features": 2, "input": ["f", "input"]}],
+     "3x8x8", [4, 5], None, ("b", "input")),
 ]
 
 
@@ -551,11 +558,15 @@ def test_sizes_that_grow_past_int64_stay_exact():
     graph = graph_from_data(spec(layers, input="2x8x8"), "grow.yaml")
     grid = spot_check(graph, [1, 3], [2, 3, 7], [0.5, 1.0, 3.0])
     assert grid.macs.dtype == object and grid.activations[0, 2, 1] > 2**180
-    # one transposed conv grows sizes near 2^62: int64 would overflow in the next layers' arithmetic
-    near = graph_from_data(spec([{"type": "conv_transpose2d", "name": "t", "out_channels": 1, "kernel": 1, "stride": 2**30},
-                                 {"type": "conv_transpose2d", "name": "t2", "out_channels": 1, "kernel": 1, "stride": 2**30},
-                                 {"type": "upsample", "name": "u", "scale_factor": 0.75}], input="1x8x8"), "near.yaml")
-    assert spot_check(near, [1], [3, 5], None).macs.dtype == object
+    # a map grown to 2^63 - 4 rows (each product below 2^63): int64 would wrap the next pool's padded size and refuse it
+    big = 2**31 - 1
+    near = graph_from_data(spec([
+        {"type": "conv_transpose2d", "name": "t1", "out_channels": 1, "kernel": 1, "stride": [big, 1]},
+        {"type": "conv_transpose2d", "name": "t2", "out_channels": 1, "kernel": [2**30, 1], "dilation": [4, 1], "stride": [big, 1]},
+        {"type": "upsample", "name": "u", "scale_factor": [2, 1]},
+        {"type": "maxpool", "name": "p", "kernel": [big, 1], "padding": [2**30 - 1, 0]}], input="1x2x2"), "near.yaml")
+    assert analyze(near).rows[2].out_shape[2] == 2**63 - 4
+    assert spot_check(near, [1], [2], None).macs.dtype == object
 
 
 def test_widths_past_int64_stay_exact():
