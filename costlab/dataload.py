@@ -205,8 +205,41 @@ def _toml(text: str, source: str) -> Any:
     return data
 
 
+_CONTAINERS = (dict, list)
+
+
 def _check_tree(data: Any, source: str) -> None:
     """Depth and node count of parsed data without aliases, walked iteratively."""
+    if _within_limits(data):
+        return
+    _first_limit(data, source)
+
+
+def _within_limits(data: Any) -> bool:
+    """Whether ``data`` holds at most ``MAX_NODES`` values and nests at most ``MAX_DEPTH`` levels.
+
+    Counts a container's values in one step and walks containers only, so scalars cost one type check."""
+    if not isinstance(data, _CONTAINERS):
+        return True
+    count = 1
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        children = value.values() if isinstance(value, dict) else value
+        count += len(children)
+        if count > MAX_NODES:
+            return False
+        deeper = depth + 1
+        for child in children:
+            if isinstance(child, _CONTAINERS):
+                stack.append((child, deeper))
+    return True
+
+
+def _first_limit(data: Any, source: str) -> None:
+    """Raise for the first limit met walking ``data`` depth first, last child first."""
     stack = [(data, 1)]
     count = 0
     while stack:
