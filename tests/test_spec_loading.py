@@ -108,3 +108,49 @@ def test_when_both_limits_are_broken_the_one_met_first_depth_first_is_reported()
     assert loads('{"a": [' + "0," * (MAX_NODES - 3) + "0]}", "json")["a"][-1] == 0  # exactly at the limit
     with pytest.raises(DataError, match="holds more than the limit"):
         loads('{"a": [' + "0," * (MAX_NODES - 2) + "0]}", "json")
+
+
+def typed(value):
+    """``value`` with every scalar's type spelled out (1, 1.0 and True compare unequal)."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+SCALARS = ["1", "-1", "0o17", "017", "0x1F", "0b101", "1_000", "1:20", "1.5", "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "yes", "No",
+           "on", "y", "null", "~", "'1'", '"yes"', "2001-12-14", "2001-12-14t21:59:43.10-05:00", "a b", "é", "'a: b'"]
+PLAIN = ["name: t\ninput: 3x8x8\nlayers:\n  - {type: conv2d, out_channels: 8, kernel: [3, 3], bias: no}\n  - type: relu\n", "", "---\n",
+         "[]", "a: ''", "k:\n  - |\n    x\n    y\n  - >\n    x\n", "? a\n: 1", "a:\n  - [1, {b: [c, {}]}]\n  - d: e\n    f: ~"]
+PLAIN += [text for s in SCALARS for text in (f"a: {s}", f"- {s}", f"{s}: v", f"{{k: [{s}]}}")]
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_yaml_is_read_in_one_pass_as_the_safe_loader_reads_it(text):
+    import yaml
+
+    from costlab import dataload
+
+    data = dataload._plain_yaml(text)
+    assert data is not dataload._NOT_PLAIN
+    assert typed(data) == typed(yaml.load(text, Loader=yaml.SafeLoader)) == typed(loads(text, "yaml"))
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("a: &x 1\nb: *x", False), ("base: &b {type: relu}\nl: {<<: *b, name: y}", False), ("a: !!str 1", False), ("a: ! 1", False),
+    ("!!map {a: 1}", False), ("? [a, b]\n: 1", True), ("--- 1\n--- 2", True), ("a: 1\na: 2", True), ("1: a\n1.0: b", True),
+    ("a: =", True), ("a: 2001-13-45", True), ("a: [1, 2", True), ("a: " + "[" * 201 + "]" * 201, True),
+    ("a: [" + "0," * MAX_NODES + "0]", True),
+])
+def test_other_yaml_goes_the_full_way(text, refused):
+    import yaml
+
+    from costlab import dataload
+
+    assert dataload._plain_yaml(text) is dataload._NOT_PLAIN
+    if refused:
+        with pytest.raises(DataError):
+            loads(text, "yaml")
+    else:
+        assert typed(loads(text, "yaml")) == typed(yaml.load(text, Loader=yaml.SafeLoader))
