@@ -8,7 +8,7 @@ attribute: 1, 2 or 3); a spec may give one number for every axis or a list of ``
 from __future__ import annotations
 
 from dataclasses import MISSING, field, fields
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .errors import FieldError
 from .numbers import is_int
@@ -168,21 +168,129 @@ def parse_value(f: Any, value: Any, rank: int) -> Any:
     return PARSERS[kind](value, f.name)
 
 
+class _Plan:
+    """How to parse one layer class: its fields' parsers (value -> parsed value) in declaration order."""
+
+    __slots__ = ("allowed", "declared", "parsers", "required")
+
+    def __init__(self, cls: type) -> None:
+        rank = getattr(cls, "rank", 2)
+        declared = fields(cls)
+        self.declared = {f.name: f for f in declared}
+        self.allowed = ", ".join(sorted(self.declared)) or "none"
+        self.parsers: Dict[str, Callable[[Any], Any]] = {f.name: _bound(f, rank) for f in declared}
+        self.required = tuple(f.name for f in declared if f.default is MISSING)
+
+
+def _bound(f: Any, rank: int) -> Callable[[Any], Any]:
+    """``parse_value`` for one field with its kind, name and rank looked up once."""
+    kind, name = f.metadata.get("kind"), f.name
+    if kind == "choice":
+        choices = f.metadata["choices"]
+        return lambda value: _choice(value, name, choices)
+    if kind in RANKED:
+        ranked = RANKED[kind]
+        return lambda value: ranked(value, name, rank)
+    if kind in PARSERS:
+        plain = PARSERS[kind]
+        return lambda value: plain(value, name)
+    return lambda value: parse_value(f, value, rank)  # no known kind: fails as parse_value does
+
+
+_PLANS: Dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
+
+
 def parse_layer(cls: type, spec: Mapping[str, Any], ignore: Tuple[str, ...] = ()) -> Any:
-    """Build ``cls`` from ``spec``; unknown keys, missing required fields and bad values raise FieldError."""
-    declared = {f.name: f for f in fields(cls)}
+    """Build ``cls`` from ``spec``; unknown keys, missing required fields and bad values raise FieldError.
+
+    The first problem in declaration order is reported: unknown keys, then each declared field in turn."""
+    plan = _plan(cls)
+    parsers = plan.parsers
+    values = {}
+    try:  # the common case: every key known and valid, parsed in the spec's order
+        for key, value in spec.items():
+            parse = parsers.get(key)
+            if parse is not None:
+                values[key] = parse(value)
+            elif key not in ignore:
+                raise _Unknown
+    except (_Unknown, FieldError):
+        values = _parse_in_order(plan, spec, ignore)
+    for name in plan.required:
+        if name not in values:
+            raise FieldError(name, "is required")
+    return cls(**values)
+
+
+class _Unknown(Exception):
+    """A key the layer does not declare (reported by ``_parse_in_order``)."""
+
+
+def _parse_in_order(plan: _Plan, spec: Mapping[str, Any], ignore: Tuple[str, ...]) -> Dict[str, Any]:
+    """The parsed values, or the first problem in declaration order (an unknown key before any value)."""
+    declared = plan.declared
     for key in spec:
         if key not in declared and key not in ignore:
-            allowed = ", ".join(sorted(declared)) or "none"
-            raise FieldError(str(key), f"unknown field for this layer type (its fields: {allowed})")
-    rank = getattr(cls, "rank", 2)
+            raise FieldError(str(key), f"unknown field for this layer type (its fields: {plan.allowed})")
     values = {}
     for name, f in declared.items():
         if name in spec:
-            values[name] = parse_value(f, spec[name], rank)
+            values[name] = plan.parsers[name](spec[name])
         elif f.default is MISSING:
             raise FieldError(name, "is required")
-    return cls(**values)
+    return values
+
+
+class LayerCache:
+    """Builds layers from spec mappings, sharing one frozen instance between identical mappings.
+
+    A 100,000-layer spec repeats a few layer descriptions; each is parsed once. Only mappings whose
+    values are exact ints, strings, booleans, None or lists of ints are keyed (by value *and* type,
+    so ``1``, ``1.0`` and ``true`` never share an entry); anything else is parsed every time."""
+
+    def __init__(self, ignore: Tuple[str, ...] = ()) -> None:
+        self.ignore = ignore
+        self.layers: Dict[Any, Any] = {}
+        self.skips: Dict[type, Tuple[str, ...]] = {}  # class -> the ignored keys it does not declare
+
+    def parse(self, cls: type, spec: Mapping[str, Any]) -> Any:
+        """``parse_layer(cls, spec, ignore)``, shared with an identical earlier mapping when possible."""
+        skip = self.skips.get(cls)
+        if skip is None:
+            skip = self.skips[cls] = tuple(k for k in self.ignore if k not in _plan(cls).declared)
+        key = _key(cls, spec, skip)
+        if key is None:
+            return parse_layer(cls, spec, self.ignore)
+        layer = self.layers.get(key)
+        if layer is None:
+            layer = self.layers[key] = parse_layer(cls, spec, self.ignore)
+        return layer
+
+
+_KEYED = frozenset((int, str, bool, type(None)))  # value types keyed as they are
+
+
+def _key(cls: type, spec: Mapping[str, Any], skip: Tuple[str, ...]) -> Any:
+    """A hashable key for ``spec``'s items but ``skip``, with the values' types; None when a value is not keyed."""
+    parts: List[Any] = [cls]
+    for key, value in spec.items():
+        if key in skip:
+            continue
+        kind = type(value)
+        if kind in _KEYED:
+            parts.append((key, kind, value))
+        elif kind is list and all(type(v) is int for v in value):
+            parts.append((key, list, tuple(value)))
+        else:
+            return None
+    return tuple(parts)
 
 
 def default_text(f: Any) -> str:
@@ -213,9 +321,18 @@ class Ranked:
     rank = 2
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            if f.metadata.get("kind") in RANKED:
-                value = getattr(self, f.name)
-                if isinstance(value, list):
-                    value = tuple(value)
-                object.__setattr__(self, f.name, expand(value, self.rank))
+        cls = type(self)
+        names = _RANKED_FIELDS.get(cls)
+        if names is None:
+            names = _RANKED_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.metadata.get("kind") in RANKED)  # type: ignore[arg-type]
+        rank = self.rank
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                continue  # what the spec parser makes; expand() keeps tuples as they are
+            if isinstance(value, list):
+                value = tuple(value)
+            object.__setattr__(self, name, expand(value, rank))
+
+
+_RANKED_FIELDS: Dict[type, Tuple[str, ...]] = {}  # layer class -> its per-axis fields

@@ -7,6 +7,7 @@ whose nodes are in topological order.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -68,6 +69,21 @@ class Graph:
         raise KeyError(name)
 
 
+_new, _set = object.__new__, object.__setattr__
+
+
+def _spec_node(name: str, layer: Any, inputs: Tuple[str, ...], train_only: bool) -> Node:
+    """``Node(name, layer, inputs, train_only)``, twice as fast for big specs: the generated
+    ``__init__`` of a frozen dataclass sets all 8 fields through ``object.__setattr__``; the 4
+    left out here read their defaults from the class, as dataclasses keep them there."""
+    node = _new(Node)
+    _set(node, "name", name)
+    _set(node, "layer", layer)
+    _set(node, "inputs", inputs)
+    _set(node, "train_only", train_only)
+    return node
+
+
 @dataclass
 class GraphBuilder:
     """Collects nodes and group aliases; names may be referenced before they are defined."""
@@ -77,13 +93,44 @@ class GraphBuilder:
     nodes: List[Node] = field(default_factory=list)
     aliases: Dict[str, str] = field(default_factory=dict)  # group name -> its output node
     group_types: List[Tuple[str, str]] = field(default_factory=list)
-    _names: Dict[str, None] = field(default_factory=dict)
+    _names: Dict[str, Optional[int]] = field(default_factory=dict)  # every name claimed: a node's position, None for a group
+    # What add() learnt, so build() can skip its checks in the common case: how many nodes it
+    # added, and whether an input was neither an earlier node nor a group whose output is one
+    # (a forward or unknown reference).
+    _added: int = 0
+    _forward: bool = False
 
     def add(self, name: str, layer: Any, inputs: Tuple[str, ...], train_only: bool = False) -> str:
-        """Add a node and return its name; duplicate names are an error."""
-        self._claim(name)
-        self.nodes.append(Node(name, layer, tuple(inputs), train_only))
+        """Add a node and return its name; duplicate names are an error.
+
+        An input naming a group already complete is stored as the group's output node (what
+        build() would resolve it to: a group's output never changes)."""
+        names = self._names
+        if name in names or name == INPUT:
+            self._claim(name)  # raises
+        inputs = tuple(inputs)
+        for ref in inputs:
+            if names.get(ref) is None and ref != INPUT:  # not an earlier node
+                inputs = self._earlier(inputs)
+                break
+        names[name] = len(self.nodes)
+        self._added += 1
+        self.nodes.append(_spec_node(name, layer, inputs, train_only))
         return name
+
+    def _earlier(self, inputs: Tuple[str, ...]) -> Tuple[str, ...]:
+        """``inputs`` with complete groups replaced by their output nodes; notes any other
+        reference that is not an earlier node (build() then checks and orders everything)."""
+        names = self._names
+        resolved = list(inputs)
+        for i, ref in enumerate(inputs):
+            if names.get(ref) is None and ref != INPUT:
+                target = self.resolve(ref) if ref in self.aliases else ref
+                if names.get(target) is None:
+                    self._forward = True
+                else:
+                    resolved[i] = target
+        return tuple(resolved)
 
     def alias(self, group: str, output: str, block: str) -> None:
         """Let ``group`` stand for its output node ``output`` in references."""
@@ -104,25 +151,46 @@ class GraphBuilder:
         return ref
 
     def build(self, input_shape: Shape, description: str = "") -> Graph:
-        """Resolve references, check them, and order the nodes topologically."""
-        known = {n.name for n in self.nodes} | {INPUT}
-        by_name: Dict[str, Node] = {}
-        for node in self.nodes:
-            inputs = tuple(self.resolve(r) for r in node.inputs)
-            for ref, target in zip(node.inputs, inputs):
-                if target not in known:
-                    raise SpecError(f"refers to unknown layer '{ref}'", source=self.source, layer=node.name, field="input")
-            by_name[node.name] = Node(node.name, node.layer, inputs, node.train_only)
-        ordered = _topological(list(by_name.values()), self.source)
-        for node in ordered:
-            if not node.train_only:
-                for ref in node.inputs:
-                    if ref != INPUT and by_name[ref].train_only:
-                        raise SpecError(
-                            f"reads '{ref}', which only runs in training (mark this layer train_only too)",
-                            source=self.source, layer=node.name, field="input",
-                        )
+        """Resolve references, check them, and order the nodes topologically.
+
+        Nodes stay in definition order when every input is defined before its reader (the common
+        case, and what Kahn's algorithm in definition order gives); otherwise they are sorted."""
+        if self._forward or self._added != len(self.nodes):
+            resolved, in_order = self._resolve_all()
+        else:  # add() saw every input defined before its reader, and stored groups as their outputs
+            resolved, in_order = self.nodes, True
+        ordered = resolved if in_order else _topological(resolved, self.source)
+        train_only = {n.name for n in resolved if n.train_only}
+        if train_only:
+            for node in ordered:
+                if not node.train_only:
+                    for ref in node.inputs:
+                        if ref in train_only:
+                            raise SpecError(
+                                f"reads '{ref}', which only runs in training (mark this layer train_only too)",
+                                source=self.source, layer=node.name, field="input",
+                            )
         return Graph(self.name, tuple(ordered), input_shape, description, self.source, tuple(self.group_types))
+
+    def _resolve_all(self) -> Tuple[List[Node], bool]:
+        """Every node with its inputs resolved to node names (an unknown one is an error), and
+        whether each reads only nodes defined before it."""
+        index = {n.name: i for i, n in enumerate(self.nodes)}  # INPUT is never a node's name (claimed)
+        aliases = self.aliases
+        resolved: List[Node] = []
+        in_order = True
+        for i, node in enumerate(self.nodes):
+            refs = node.inputs
+            inputs = refs if aliases.keys().isdisjoint(refs) else tuple(self.resolve(r) for r in refs)
+            for ref, target in zip(refs, inputs):
+                at = index.get(target)
+                if at is None:
+                    if target != INPUT:
+                        raise SpecError(f"refers to unknown layer '{ref}'", source=self.source, layer=node.name, field="input")
+                elif at >= i:
+                    in_order = False
+            resolved.append(node if inputs == refs else Node(node.name, node.layer, inputs, node.train_only))
+        return resolved, in_order
 
 
 def _topological(nodes: List[Node], source: str) -> List[Node]:
@@ -136,8 +204,6 @@ def _topological(nodes: List[Node], source: str) -> List[Node]:
     by_name = {n.name: n for n in nodes}
     ready = [n.name for n in nodes if remaining[n.name] == 0]
     result: List[Node] = []
-    import heapq
-
     heap = [(order[name], name) for name in ready]
     heapq.heapify(heap)
     while heap:
