@@ -4,19 +4,20 @@
    (same 3x224x224 input; fvcore traces the real module). Target: >= 1000x faster.
 2. Wall time of `costlab compare naive bottleneck` vs a bare `python -c pass`. Target: <= 3x.
 
-Run: python benchmarks/bench_core.py [--repeats N]
+Run: python benchmarks/bench_core.py [--repeats N] [--only analyze|startup]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable, List
+
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def median_seconds(fn: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter) -> float:
@@ -62,18 +63,19 @@ def bench_analyze(repeats: int) -> None:
 
 
 def bench_startup(repeats: int) -> None:
-    """`costlab compare naive bottleneck` against `python -c pass`, interleaved, median of ``repeats``.
+    """`costlab compare naive bottleneck` (``python -m costlab`` from this checkout) against `python -c pass`,
+    interleaved, median of ``repeats``.
 
     Byte-code caching is on (PYTHONDONTWRITEBYTECODE unset) as in any installed package; the first
     run of each writes the caches and is not timed. Also lists the heavy modules the command imported.
     """
     import os
 
-    beside = Path(sys.executable).with_name("costlab")  # the script installed with this interpreter
-    exe = str(beside) if beside.exists() else shutil.which("costlab")
-    command = [exe] if exe else [sys.executable, "-m", "costlab"]
+    # The checkout this file lives in (not whichever costlab is installed), as `python -m costlab`.
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(CHECKOUT), env.get("PYTHONPATH")) if p)
+    command = [sys.executable, "-m", "costlab"]
     runs = {"bare": [sys.executable, "-c", "pass"], "ours": [*command, "compare", "naive", "bottleneck"]}
     times: dict = {k: [] for k in runs}
     for args in runs.values():
@@ -96,9 +98,12 @@ def bench_startup(repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--only", choices=("analyze", "startup"), help="Run one of the two parts.")
     args = parser.parse_args()
-    bench_analyze(args.repeats)
-    bench_startup(args.repeats)
+    if args.only != "startup":
+        bench_analyze(args.repeats)
+    if args.only != "analyze":
+        bench_startup(args.repeats)
 
 
 if __name__ == "__main__":
