@@ -12,6 +12,7 @@ registered op has all of these, or an explicit ``NA("why")``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, Type, Union
 
@@ -101,6 +102,8 @@ class LayerType:
 _BY_OP: Dict[str, LayerType] = {}
 _BY_CLASS: Dict[type, LayerType] = {}
 _ALIASES: Dict[str, str] = {}
+_ORIGIN: Dict[str, str] = {}  # op -> the module whose body registered it (costlab.formulas.conv)
+_ALL_LOADED = False
 
 
 def register(
@@ -116,6 +119,7 @@ def register(
     describe: ``fn(layer) -> 'conv 3x3'`` for block diffs, or ``NA``; aten: the ATen op names the
     bridge captures as this layer; functions: torch functions recorded as one op of this layer.
     """
+    origin = sys._getframe(1).f_globals.get("__name__", "")  # the family module calling register()
 
     def decorate(formula: Formula) -> Formula:
         for name in (op, *aliases):
@@ -128,6 +132,7 @@ def register(
         entry = LayerType(op, cls, formula, inputs[0], inputs[1], doc, internal, kind, rules, widen, describe, aten, functions)
         _BY_OP[op] = entry
         _BY_CLASS[cls] = entry
+        _ORIGIN[op] = origin
         for alias in aliases:
             _ALIASES[alias] = op
         return formula
@@ -136,31 +141,81 @@ def register(
 
 
 def _ensure_loaded() -> None:
-    from . import formulas  # noqa: F401  (registers every formula on import)
+    """Import every op family (for whole-registry queries)."""
+    global _ALL_LOADED
+    if not _ALL_LOADED:
+        from . import formulas
+
+        formulas.load_all()
+        _ALL_LOADED = True
+
+
+def _load_family(family: str) -> None:
+    """Import one op family module of costlab.formulas ('conv'), which registers its ops."""
+    import importlib
+
+    importlib.import_module(f"{__package__}.formulas.{family}")
 
 
 def lookup(op: str) -> Optional[LayerType]:
-    """The layer type for a spec name or alias, or None."""
-    _ensure_loaded()
-    return _BY_OP.get(_ALIASES.get(op, op))
+    """The layer type for a spec name or alias, or None. Imports only the op's family
+    (costlab/formulas/_index.py says which)."""
+    entry = _BY_OP.get(_ALIASES.get(op, op))
+    if entry is None and not _ALL_LOADED:
+        from .formulas._index import OPS
+
+        family = OPS.get(op)
+        if family is not None:
+            _load_family(family)
+            entry = _BY_OP.get(_ALIASES.get(op, op))
+    return entry
 
 
 def for_layer(layer: Any) -> LayerType:
     """The layer type of a layer instance (KeyError if its class has no formula)."""
+    cls = type(layer)
     try:
-        return _BY_CLASS[type(layer)]
+        return _BY_CLASS[cls]
     except KeyError:
-        _ensure_loaded()
-        return _BY_CLASS[type(layer)]
+        from .formulas._index import CLASSES
+
+        family = CLASSES.get(f"{cls.__module__}.{cls.__qualname__}")
+        if family is not None:
+            _load_family(family)
+        else:
+            _ensure_loaded()
+        return _BY_CLASS[cls]
+
+
+def _family_rank(entry: LayerType) -> int:
+    """Where ``entry``'s family comes in costlab.formulas.families() (registered elsewhere: last)."""
+    from .formulas import families
+
+    names = families()
+    module, _, family = _ORIGIN.get(entry.op, "").rpartition(".")
+    return names.index(family) if module == f"{__package__}.formulas" and family in names else len(names)
 
 
 def all_types() -> Iterator[LayerType]:
-    """Every registered layer type, in registration order."""
+    """Every registered layer type, in the order of a full import: family by family as
+    costlab.formulas.families() lists them, each in its own order (whatever was imported before)."""
     _ensure_loaded()
-    return iter(_BY_OP.values())
+    return iter(sorted(_BY_OP.values(), key=_family_rank))
 
 
 def aliases_of(op: str) -> Tuple[str, ...]:
     """The other spec names of ``op``."""
     _ensure_loaded()
     return tuple(a for a, o in _ALIASES.items() if o == op)
+
+
+def origins() -> Dict[str, Dict[str, str]]:
+    """What costlab/formulas/_index.py must hold: {"OPS": spec name or alias -> family ('conv'),
+    "CLASSES": layer class ('costlab.formulas.conv.Conv2d') -> family}, for every op a family registers."""
+    _ensure_loaded()
+    prefix = f"{__package__}.formulas."
+    family = {op: module[len(prefix):] for op, module in _ORIGIN.items() if module.startswith(prefix)}
+    ops = dict(family)
+    ops.update((alias, family[op]) for alias, op in _ALIASES.items() if op in family)
+    classes = {f"{cls.__module__}.{cls.__qualname__}": family[e.op] for cls, e in _BY_CLASS.items() if e.op in family}
+    return {"OPS": ops, "CLASSES": classes}

@@ -139,3 +139,61 @@ def test_a_conventions_per_mac_shortcut_agrees_with_its_count(name):
         assert [r.cost for r in rows] == [convention.count(r, mode) for r in rows]
         if convention.per_mac:
             assert [r.cost for r in rows] == [convention.per_mac * r.macs for r in rows]
+def test_the_family_index_is_generated_from_the_registrations():
+    """costlab/formulas/_index.py (which family module registers each spec name, alias and layer class)
+    is exactly what the registrations say; regenerate with `python -m costlab.formulas`."""
+    from pathlib import Path
+
+    from costlab.formulas import _index, families, index_source
+    from costlab.registry import origins
+
+    assert {"OPS": _index.OPS, "CLASSES": _index.CLASSES} == origins()
+    assert Path(_index.__file__).read_text(encoding="utf-8") == index_source()
+    assert set(_index.OPS.values()) == set(families())
+
+
+LAZY_PROBE = """
+import json, sys
+from costlab.registry import all_types, for_layer, lookup
+loaded = lambda: sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("costlab.formulas."))
+steps = {"start": loaded()}
+assert lookup("relu").op == "activation" and lookup("no-such-op") is None
+steps["relu"] = loaded()
+from costlab.layers import Conv2d
+steps["Conv2d"] = loaded()
+assert for_layer(Conv2d(out_channels=1, kernel=1)).op == "conv2d"
+from costlab.llm.layers import Rotary
+assert for_layer(Rotary(head_dim=8)).op == "rotary"
+steps["Rotary"] = loaded()
+steps["order"] = [t.op for t in all_types()]
+print(json.dumps(steps))
+"""
+
+
+def test_a_lookup_imports_only_the_family_it_needs():
+    """lookup / for_layer / costlab.layers import one op family at a time; all_types() then lists every
+    op in the order of a full import, whatever was imported first."""
+    import json
+    import subprocess
+    import sys
+
+    steps = json.loads(subprocess.run([sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, check=True).stdout)
+    assert steps["start"] == []
+    assert steps["relu"] == ["_index", "elementwise", "text"]
+    assert steps["Conv2d"] == ["_index", "conv", "elementwise", "text"]
+    assert steps["Rotary"] == ["_index", "conv", "elementwise", "embedding", "text", "transformer"]
+    assert steps["order"] == [t.op for t in TYPES]  # as in a process that imported them all at once
+
+
+def test_costlab_layers_exports_every_name():
+    """``from costlab.layers import *`` still gives every class (each family imported on first use)."""
+    import costlab.layers
+
+    namespace: dict = {}
+    exec("from costlab.layers import *", namespace)
+    assert set(costlab.layers.__all__) <= set(namespace)
+    assert costlab.layers.BatchNorm is costlab.layers.BatchNorm2d and "relu" in costlab.layers.ACTIVATIONS
+    assert all(getattr(costlab.layers, name).__name__ == name for name in costlab.layers.__all__
+               if isinstance(getattr(costlab.layers, name), type) and name != "BatchNorm")
+    with pytest.raises(AttributeError):
+        costlab.layers.NoSuchLayer  # noqa: B018
