@@ -1,4 +1,4 @@
-"""python -m costlab.zoo: regenerate compiled.json from the YAML specs."""
+"""python -m costlab.zoo: regenerate compiled/ (the models pre-parsed) from the YAML specs."""
 
 from . import main
 
