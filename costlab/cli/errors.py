@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import traceback
 from typing import Any, NoReturn, Optional
 
 import click
@@ -87,6 +86,8 @@ def os_error_line(error: OSError) -> str:
 def internal_error(ctx: Optional[click.Context], error: BaseException) -> NoReturn:
     """Exit 3 with one line (and the traceback under --debug / COSTLAB_DEBUG=1)."""
     if debug_enabled(ctx):
+        import traceback
+
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     message = str(error).splitlines()[0] if str(error) else ""
     what = f"{type(error).__name__}: {message}" if message else type(error).__name__
