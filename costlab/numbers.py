@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -60,12 +59,20 @@ def format_si(value: Any, keep_zeros: bool = False) -> str:
 
 
 def _scaled(magnitude: int, scale: int) -> str:
-    scaled = Decimal(magnitude) / scale
-    return f"{scaled:.2f}" if scaled < 10 else f"{scaled:.1f}"
+    """magnitude / scale with 2 decimals below 10, else 1, rounded half to even: what formatting the exact
+    quotient as a Decimal gives, in integers (no decimal module to import at start-up)."""
+    places = 2 if magnitude < 10 * scale else 1
+    units, rest = divmod(magnitude * 10**places, scale)
+    if 2 * rest > scale or (2 * rest == scale and units % 2):
+        units += 1
+    whole, fraction = divmod(units, 10**places)
+    return f"{whole}.{fraction:0{places}d}"
 
 
 def _scientific(magnitude: int) -> str:
     """'3.15e+21': three significant digits, exact for any size of integer (no float overflow)."""
+    from decimal import Decimal
+
     mantissa, _, exponent = f"{Decimal(magnitude):.2e}".partition("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
@@ -81,6 +88,8 @@ def parse_si(text: Any) -> int:
     else:
         if not isinstance(text, str) or not text.strip() or len(text) > 100:
             raise ValueError(f"expected an integer or an SI string like '1.5G', got {text!r}")
+        from decimal import Decimal, InvalidOperation
+
         raw = text.strip().replace("_", "").replace(",", "")
         scale = 1
         if raw and raw[-1] in _SCALE:
@@ -123,6 +132,8 @@ def parse_bytes(text: Any) -> int:
     unit = raw[len(digits):].upper() or "B"
     if unit not in _BYTE_UNITS:
         raise ValueError(f"expected a size like 24GiB, 80GB or 1048576, got {text!r}")
+    from decimal import Decimal, InvalidOperation
+
     try:
         number = Decimal(digits) * _BYTE_UNITS[unit]
     except InvalidOperation:

@@ -6,14 +6,18 @@ Symbolic costs compare too when their ratio is a constant: 576000*H*W against 26
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .numbers import format_ratio, format_si, is_int
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 
 def exact_ratio(first: Any, other: Any) -> Optional[Fraction]:
     """``other / first`` exactly, or None when it is not a constant (it depends on H, W) or first is 0."""
+    from fractions import Fraction
+
     if is_int(first) and is_int(other):
         return Fraction(other, first) if first else None
     if first == 0:
@@ -40,6 +44,12 @@ def ratio_text(first: Any, other: Any, what: str) -> str:
         return f"none (0 {what})"
     if first == 0:
         return f"+{format_si(other)} {what}"
+    if is_int(first) and is_int(other):  # int / int is correctly rounded, as float(Fraction(other, first)) is
+        if (first > 0) != (other > 0):
+            return ""
+        if abs(other) < abs(first):
+            return f"{format_ratio(first / other)} fewer {what}"
+        return f"{format_ratio(other / first)} more {what}"
     value = exact_ratio(first, other)
     if value is None or value <= 0:
         return ""
