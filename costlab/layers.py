@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, List
 from .fields import Ints, spec_field
 
 if TYPE_CHECKING:
-    from .formulas.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+    from .formulas.conv import Conv1d, Conv2d, Conv3d
+    from .formulas.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     from .formulas.elementwise import (
         ACTIVATIONS, Activation, Add, CenterCrop, Concat, Dropout, Flatten, Identity, Recorded, Softmax,
     )
