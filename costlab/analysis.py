@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .collector import collector_paused
 from .conventions import get_convention
@@ -18,10 +18,12 @@ from .document import SCHEMA as SCHEMA  # re-exported: the schema name belongs t
 from .document import analysis_dict
 from .errors import FieldError, SpecError
 from .graph import INPUT, Graph
-from .inputs import InputSpec, plain_shape
 from .numbers import format_int
 from .registry import Text, for_layer, text_of
 from .shapes import Dim, Shape
+
+if TYPE_CHECKING:
+    from .inputs import InputSpec
 
 MODES = ("infer", "train")
 _SEPARATOR = re.compile(r"[.#]")  # dotted groups; '#' separates a captured module from its ops
@@ -285,7 +287,11 @@ def _analyze(graph: Graph, input_shape: Optional[InputSpec], batch: Dim, mode: s
     count, per_mac = get_convention(convention).count, get_convention(convention).per_mac
     if graph.batch is not None:  # captured: analysed at the input and batch it was captured at
         batch, shape_in = graph.batch, graph.input_shape
+    elif input_shape is None or type(input_shape) is tuple:  # one CxHxW image: costlab.inputs is not imported
+        shape_in = tuple(input_shape or graph.input_shape)
     else:
+        from .inputs import plain_shape
+
         shape_in = tuple(plain_shape(input_shape, graph.source or graph.name) or graph.input_shape)
     shapes: Dict[str, Shape] = {INPUT: (batch, *shape_in)}
     shape_of = shapes.__getitem__

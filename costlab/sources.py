@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import zoo
 from .errors import CostlabError
 from .graph import Graph
-from .inputs import InputSpec
+
+if TYPE_CHECKING:
+    from .inputs import InputSpec
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 
