@@ -71,7 +71,8 @@ def bench_startup(repeats: int) -> None:
     """
     import os
 
-    # The checkout this file lives in (not whichever costlab is installed), as `python -m costlab`.
+    # The checkout this file lives in (not whichever costlab is installed), as `python -m costlab`
+    # run in it (-m puts the working folder first on the path).
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(CHECKOUT), env.get("PYTHONPATH")) if p)
@@ -79,17 +80,17 @@ def bench_startup(repeats: int) -> None:
     runs = {"bare": [sys.executable, "-c", "pass"], "ours": [*command, "compare", "naive", "bottleneck"]}
     times: dict = {k: [] for k in runs}
     for args in runs.values():
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env, cwd=CHECKOUT)
     for _ in range(repeats):
         for key, args in runs.items():
             start = time.perf_counter()
-            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env, cwd=CHECKOUT)
             times[key].append(time.perf_counter() - start)
     bare, ours = statistics.median(times["bare"]), statistics.median(times["ours"])
     probe = ("import sys\nfrom costlab.cli import main\ntry:\n    main(['compare', 'naive', 'bottleneck'])\nexcept SystemExit:\n    pass\n"
              "heavy = ('tabulate', 'sympy', 'numpy', 'jinja2', 'yaml', 'matplotlib', 'torch', 'dask')\n"
              "print(' '.join(m for m in heavy if m in sys.modules) or 'none')")
-    heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
+    heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=CHECKOUT).stdout.strip().splitlines()[-1]
     print(f"python -c pass:                        {bare * 1e3:9.1f} ms (median of {repeats})")
     print(f"costlab compare naive bottleneck:      {ours * 1e3:9.1f} ms (median of {repeats}); heavy modules imported: {heavy}")
     print(f"ratio: {ours / bare:.2f}x a bare interpreter start (target <= 3x)")
