@@ -121,3 +121,26 @@ def test_compare_does_not_import_torch_or_sympy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("IMPORTED []")
+
+
+FREEZE_PROBE = """
+import gc, sys
+sys.argv = ["costlab", "compare", "naive", "bottleneck"]
+from costlab.cli import main
+try:
+    main()
+except SystemExit as e:
+    print(e.code, gc.get_freeze_count() > 0)
+"""
+
+
+def test_only_the_process_command_line_freezes_its_objects(cli):
+    """The command line of the process (args from sys.argv, standalone) freezes its objects so that shutdown
+    skips their collection; a program calling main with arguments (CliRunner here) keeps its collector as it was."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert cli("compare", "naive", "bottleneck").exit_code == 0
+    assert gc.get_freeze_count() == before
+    out = subprocess.run([sys.executable, "-c", FREEZE_PROBE], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "0 True"

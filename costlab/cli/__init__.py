@@ -70,12 +70,14 @@ class Group(click.Group):
         finally:
             _restore(previous)
 
-    def main(self, args: Optional[Sequence[str]] = None, *rest: Any, **kwargs: Any) -> Any:
-        """Run the command line; called with ``args=None``, this is the process's own command line."""
+    def main(self, args: Optional[Sequence[str]] = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command line. With ``args=None`` in standalone mode (the ``costlab`` script, ``python -m
+        costlab``) it is the process's own command line, which click ends with ``sys.exit``."""
         try:
-            return super().main(args, *rest, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         finally:
-            if args is None:
+            if args is None and standalone_mode:
                 # The process ends right after: with every object left frozen (never collected),
                 # interpreter shutdown skips its full garbage collections, about a tenth of the
                 # start-up time of a short command. atexit handlers, thread joins and flushes still run.
