@@ -310,12 +310,11 @@ def _analyze(graph: Graph, input_shape: Optional[InputSpec], batch: Dim, mode: s
         shapes[name] = out
         if node.params is not None:
             params, biases, params_text = node.params.params, node.params.biases, node.params.text
-        fields = (name, label or entry.op, ins, out, macs, params, biases, math.prod(out), macs_text, params_text)
-        if per_mac:
-            rows.append(_new_row((*fields, per_mac * macs, layer)))
-            continue
-        row = _new_row((*fields, 0, layer))
-        counted = count(row, mode)
-        rows.append(row if counted == 0 else _new_row((*fields, counted, layer)))
+        row = _new_row((name, label or entry.op, ins, out, macs, params, biases, math.prod(out), macs_text, params_text,
+                        per_mac * macs if per_mac else 0, layer))
+        if not per_mac:  # a convention with its own rule per op: count the row, then record the count
+            counted = count(row, mode)
+            row = row._replace(cost=counted) if counted != 0 else row
+        rows.append(row)
     return Analysis(graph.name, shape_in, batch, mode, convention, tuple(rows), graph.description, graph.groups,
                     coverage_of(rows), graph.assumptions, graph.inputs)
