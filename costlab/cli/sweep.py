@@ -19,7 +19,7 @@ MAX_GRID_POINTS = 20_000_000  # in one process; bigger grids go to Dask in chunk
 @click.argument("source")
 @click.option("--resolution", "resolutions", help=f"Square input sizes: START:STOP:STEP (inclusive), a comma list, or one size "
               f"[default: {DEFAULT_RESOLUTIONS}; with --width alone: the model's input].")
-@click.option("--width", "widths", help="Width multipliers (START:STOP:STEP or a list): conv and hidden linear channels scaled.")
+@click.option("--width", "widths", help="Width multipliers (START:STOP:STEP or a list): every layer with a width scaled (convs, hidden linear layers, embeddings, ...), the classifier kept.")
 @click.option("--seq", "lengths", help="Transformers: sweep the sequence length instead (START:STOP:STEP, START:STOP:*2, a list).")
 @click.option("--batch", "batches", default="1", show_default=True, help="Batch sizes: one, a list or START:STOP:STEP.")
 @click.option("--budget", type=POSITIVE_SI, help="Report the largest resolution (or width, or batch) within this many MACs (e.g. 1.5G).")
