@@ -8,7 +8,7 @@ analysis at both ends of the range checks it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable, Iterable, List, Optional
 
@@ -186,7 +186,7 @@ def widen(graph: Graph, factor: float) -> Graph:
             try:
                 layer = rule(layer, factor, in_channels.get(node.name), not feeds_weighted[node.name])
             except FieldError as e:
-                raise CostlabError(f"{graph.name}: layer '{node.name}': field '{e.field}': {e.message}") from None
+                raise CostlabError(f"{graph.source or graph.name}: layer '{node.name}': field '{e.field}': {e.message}") from None
         nodes.append(replace(node, layer=layer))
     return replace(graph, nodes=tuple(nodes), name=f"{graph.name} x{factor:g}")
 
@@ -199,7 +199,8 @@ def width_sweep(graph: Graph, factors: Iterable[float], resolution: Optional[int
     shape = graph.input_shape if resolution is None else (graph.input_shape[0], resolution, resolution)
     factors = list(factors)
     if _on_grid(graph, mode) and (resolution is None or len(graph.input_shape) == 3):
-        return _grid_points(graph, None if resolution is None else [resolution], factors, batch, mode)
+        points = _grid_points(graph, None if resolution is None else [resolution], factors, batch, mode)
+        return [replace(p, resolution=shape[-1]) for p in points]  # the input's last size, as for any input rank
     points = []
     for factor in factors:
         t = analyze(widen(graph, factor), shape, batch, mode).total()
@@ -218,7 +219,7 @@ def parse_factors(text: str) -> List[float]:
                 raise _sizes_error(text, "the step must be positive", "--width")
             if start > stop:
                 raise _sizes_error(text, f"the range is reversed (start {start:g} > stop {stop:g})", "--width")
-            count = round((stop - start) / step) + 1
+            count = math.floor((stop - start) / step + 1e-9) + 1  # never past STOP (0.5:1:0.3 is 0.5, 0.8)
             if count > MAX_WIDTH_POINTS:
                 raise _sizes_error(text, f"more than {MAX_WIDTH_POINTS:,} points (costlab.sweep.MAX_WIDTH_POINTS)", "--width")
             values = [round(start + i * step, 6) for i in range(count)]

@@ -87,3 +87,38 @@ def test_batch_command_table_exit_code_and_resume(cli, tmp_path):
     assert (tmp_path / "b.csv").read_text().count("\n") == 3
     assert cli("batch", "naive", "-o", str(tmp_path / "x.xlsx")).exit_code == 2
     assert cli("batch", "-o", str(tmp_path / "x.csv")).exit_code == 2
+
+
+def test_one_axis_width_sweep_of_a_1d_input_keeps_its_size(cli, tmp_path):
+    """Found in review: the grid route reported resolution 1 for an input that is not CxHxW. conv1d 4 -> 8
+    channels, kernel 3, on length 100: 98 positions x 8 x 4 x 3 = 9,408 MACs; at x0.5, 4 output channels: 4,704."""
+    spec = tmp_path / "c1d.yaml"
+    spec.write_text("name: c1d\ninput: 4x100\nlayers:\n  - {type: conv1d, out_channels: 8, kernel: 3}\n  - {type: relu}\n")
+    result = cli("sweep", str(spec), "--width", "0.5,1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == ["100,0.5,4704,52,784", "100,1,9408,104,1568"]
+
+
+def test_width_range_never_passes_its_stop():
+    from costlab.sweep import parse_factors
+
+    assert parse_factors("0.5:1:0.3") == [0.5, 0.8]  # was 0.5, 0.8, 1.1 (round(1.67) + 1 points)
+    assert parse_factors("0.5:1.5:0.25") == [0.5, 0.75, 1.0, 1.25, 1.5]
+    assert parse_factors("0.1:1:0.1")[-1] == 1.0  # (1 - 0.1) / 0.1 is 8.999...: the stop is still reached
+
+
+def test_refused_heatmap_leaves_no_table_and_empty_options_are_refused(cli, tmp_path):
+    table = tmp_path / "t.csv"
+    for heatmap, args in (("h.png", ["--resolution", "224"]), ("h.jpg", ["--resolution", "224,256"])):
+        result = cli("sweep", "googlenet", *args, "--width", "0.5,1", "--table", str(table), "--heatmap", str(tmp_path / heatmap))
+        assert result.exit_code == 2 and not table.exists(), result.output
+    for option in ("--width", "--resolution", "--pareto"):
+        result = cli("sweep", "googlenet", option, "")
+        assert result.exit_code == 2 and option in result.output, (option, result.output)
+
+
+def test_width_refusal_names_the_spec_file(cli, tmp_path):
+    spec = tmp_path / "grouped.yaml"
+    spec.write_text("name: g\ninput: 4x8x8\nlayers:\n  - {type: conv, out_channels: 8, kernel: 3, groups: 2}\n")
+    result = cli("sweep", str(spec), "--width", "0.5")
+    assert result.exit_code == 2 and f"{spec}: layer 'conv': field 'groups'" in result.output

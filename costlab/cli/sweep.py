@@ -3,6 +3,7 @@ grid of resolutions x widths x batch sizes at once (one vectorized pass, costlab
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import click
@@ -54,7 +55,8 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], length
     if lengths is not None:
         from .llm import seq_sweep_command
 
-        if widths or resolutions or input_shape is not None or mode != "infer" or heatmap or table_path or pareto or scheduler or workers:
+        if (widths is not None or resolutions is not None or input_shape is not None or mode != "infer" or heatmap or table_path
+                or pareto is not None or scheduler or workers):
             raise click.UsageError("--seq sweeps a transformer's sequence length: it does not take --resolution, --width, --input, "
                                    "--mode, --heatmap, --table, --pareto, --scheduler or --workers")
         if len(batch_sizes) != 1:
@@ -63,15 +65,25 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], length
     graph = load_source(source)
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))
-    factors = parse_factors(widths) if widths else None
-    grid_wanted = ((resolutions is not None and factors is not None) or len(batch_sizes) > 1 or table_path or heatmap or pareto
+    factors = parse_factors(widths) if widths is not None else None
+    if pareto is not None:
+        from ..explore import parse_objectives
+
+        parse_objectives(pareto)  # a bad --pareto (an empty one too) fails before anything is evaluated
+    grid_wanted = ((resolutions is not None and factors is not None) or len(batch_sizes) > 1 or table_path or heatmap or pareto is not None
                    or scheduler or workers)
     if not grid_wanted:
-        _one_axis(graph, source, parse_range(resolutions or DEFAULT_RESOLUTIONS), factors, batch_sizes[0], mode, fmt, budget, chart, output)
+        _one_axis(graph, source, parse_range(DEFAULT_RESOLUTIONS if resolutions is None else resolutions), factors, batch_sizes[0], mode,
+                  fmt, budget, chart, output)
         return
     if chart:
         raise click.UsageError("--chart draws a one-axis sweep; use --heatmap for a grid")
-    sizes = None if resolutions is None and factors is not None else parse_range(resolutions or DEFAULT_RESOLUTIONS)
+    sizes = None if resolutions is None and factors is not None else parse_range(DEFAULT_RESOLUTIONS if resolutions is None else resolutions)
+    if heatmap:  # checked before any file is written: a refused heatmap leaves no table behind
+        if not sizes or len(sizes) < 2 or not factors or len(factors) < 2:
+            raise click.UsageError("--heatmap needs two or more resolutions and two or more widths")
+        if Path(heatmap).suffix.lower() not in (".png", ".svg"):
+            raise click.UsageError(f"{heatmap}: charts are written as .png or .svg")
     from ..cluster import scheduler_address
 
     address = scheduler_address(scheduler)
@@ -91,9 +103,7 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], length
 
         with writing(table_path):
             write_table(_with_front(grid, pareto, budget), table_path, meta={"schema": "costlab.grid/1", "model": source})
-    if heatmap:
-        if len(grid.resolution) < 2 or len(grid.width) < 2:
-            raise click.UsageError("--heatmap needs two or more resolutions and two or more widths")
+    if heatmap:  # its options were checked before the table was written
         from ..render.heatmap import grid_heatmap
 
         with writing(heatmap):
