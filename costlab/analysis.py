@@ -284,7 +284,8 @@ def analyze(
 def _analyze(graph: Graph, input_shape: Optional[InputSpec], batch: Dim, mode: str, convention: str) -> Analysis:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    count, per_mac = get_convention(convention).count, get_convention(convention).per_mac
+    rules = get_convention(convention)
+    count, per_mac = rules.count, rules.per_mac
     if graph.batch is not None:  # captured: analysed at the input and batch it was captured at
         batch, shape_in = graph.batch, graph.input_shape
     elif input_shape is None or type(input_shape) is tuple:  # one CxHxW image: costlab.inputs is not imported

@@ -3,7 +3,6 @@ grid of resolutions x widths x batch sizes at once (one vectorized pass, costlab
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import click
@@ -82,8 +81,9 @@ def sweep(source: str, resolutions: Optional[str], widths: Optional[str], length
     if heatmap:  # checked before any file is written: a refused heatmap leaves no table behind
         if not sizes or len(sizes) < 2 or not factors or len(factors) < 2:
             raise click.UsageError("--heatmap needs two or more resolutions and two or more widths")
-        if Path(heatmap).suffix.lower() not in (".png", ".svg"):
-            raise click.UsageError(f"{heatmap}: charts are written as .png or .svg")
+        from ..render.charts import chart_format
+
+        chart_format(heatmap)
     from ..cluster import scheduler_address
 
     address = scheduler_address(scheduler)

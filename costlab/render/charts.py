@@ -19,13 +19,19 @@ def _figure(rows: int = 1, height: float = 4.0, width: float = 8.0) -> Any:
     return Figure(figsize=(width, height * rows), layout="constrained", dpi=DPI)
 
 
+def chart_format(path: str) -> str:
+    """'png' or 'svg', by the file's suffix; a CostlabError for any other (checked before anything is written)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in ("png", "svg"):
+        raise CostlabError(f"{path}: charts are written as .png or .svg")
+    return suffix
+
+
 def save(fig: Any, path: str) -> None:
     """Render to PNG or SVG by the file's suffix, then write atomically."""
     from ..files import write_atomic
 
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in ("png", "svg"):
-        raise CostlabError(f"{path}: charts are written as .png or .svg")
+    suffix = chart_format(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     import matplotlib
